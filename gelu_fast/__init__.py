@@ -1,0 +1,78 @@
+"""gelu_fast: the exact GELU and its gradient as fast, accurate NumPy ufuncs.
+
+    gelu(x)                    x * Phi(x)
+    gelu_grad(x)               Phi(x) + x * phi(x)
+    gelu_backward(g, x)        g * gelu_grad(x), fused
+
+Each is a real numpy.ufunc with float16, float32 and float64 loops.  Large
+contiguous inputs run on OpenMP threads: see set_num_threads().  The kernel
+module is chosen for this CPU at import (gelu_fast._dispatch); show_config()
+says which.
+"""
+from ._version import __version__
+from . import _dispatch
+from ._ufuncs import create_ufuncs as _create_ufuncs
+
+_kernel = _dispatch.kernel
+_ufuncs = _create_ufuncs(_kernel)
+
+gelu = _ufuncs["gelu"]
+gelu_grad = _ufuncs["gelu_grad"]
+gelu_backward = _ufuncs["gelu_backward"]
+
+for _u in _ufuncs.values():
+    # Lets pickle (and NumPy's ufunc reducer) find the ufuncs here.
+    try:
+        _u.__module__ = __name__
+    except (AttributeError, TypeError):
+        pass
+
+
+def set_num_threads(n):
+    """Use `n` OpenMP threads (n >= 1) for large contiguous inputs.
+
+    Until this is called, gelu_fast follows OpenMP: OMP_NUM_THREADS and
+    threadpoolctl's limits.  reset_num_threads() returns to that.
+    """
+    if isinstance(n, bool) or not hasattr(n, "__index__"):
+        raise TypeError(f"number of threads must be an integer, got {type(n).__name__}")
+    _kernel.set_num_threads(n.__index__())
+
+
+def reset_num_threads():
+    """Undo set_num_threads(): follow OMP_NUM_THREADS / threadpoolctl again."""
+    _kernel.reset_num_threads()
+
+
+def get_num_threads():
+    """Number of threads a large contiguous call would use now."""
+    return _kernel.get_num_threads()
+
+
+def show_config(file=None):
+    """Print the version, build and runtime configuration.
+
+    Returns the same information as a dict.
+    """
+    info = {"version": __version__, **_kernel.build_info()}
+    info["threads"] = get_num_threads()
+    info["simd_levels_built"] = list(_dispatch.BUILT)
+    info["simd_levels_supported"] = list(_dispatch.SUPPORTED)
+    lines = [
+        f"gelu_fast {info['version']}",
+        f"  SIMD level in use : {info['simd_level']}  (set {_dispatch.ENV_VAR} to override)",
+        f"  levels built      : {', '.join(info['simd_levels_built'])}",
+        f"  CPU supports      : {', '.join(info['simd_levels_supported'])}",
+        f"  compiler          : {info['compiler']}",
+        f"  flags             : {info['cflags']}",
+        f"  hardware FMA      : {'yes' if info['fma'] else 'no'}",
+        f"  OpenMP            : {'on' if info['openmp'] else 'off (serial build)'}",
+        f"  threads           : {info['threads']}",
+        f"  parallel above    : {info['parallel_min']} elements",
+    ]
+    print("\n".join(lines), file=file)
+    return info
+
+
+__all__ = ["gelu", "gelu_grad", "gelu_backward", "set_num_threads", "reset_num_threads",
+           "get_num_threads", "show_config", "__version__"]

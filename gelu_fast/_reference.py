@@ -1,0 +1,106 @@
+"""High-precision references and ULP errors (used by the tests and the CLI).
+
+The references are the mathematical definitions evaluated with mpmath at
+50 significant digits (mpmath is an optional dependency: the `test` and
+`bench` extras install it):
+
+    gelu(x)      = x * Phi(x),            Phi(x) = erfc(-x/sqrt(2)) / 2
+    gelu_grad(x) = Phi(x) + x * phi(x),   phi(x) = exp(-x*x/2) / sqrt(2*pi)
+
+Inputs are taken exactly (a float is a dyadic rational), so the only error of
+the reference is mpmath's, far below one ULP of any float format.
+
+The error of a computed value y against the exact value v is |y - v| / ulp(v),
+with ulp(v) the spacing of the target format at v: 2**(e - p + 1) for
+2**e <= |v| < 2**(e+1), and the subnormal spacing below the normal range.
+"""
+import numpy as np
+
+DIGITS = 50
+
+# (precision in bits including the implicit one, minimum normal exponent)
+_FORMATS = {np.dtype(np.float16): (11, -14), np.dtype(np.float32): (24, -126),
+            np.dtype(np.float64): (53, -1022)}
+
+
+_CTX = None
+
+
+def _mp():
+    """A private mpmath context at DIGITS digits (the global one is left alone)."""
+    global _CTX
+    if _CTX is None:
+        import mpmath
+        _CTX = mpmath.MPContext()
+        _CTX.dps = DIGITS
+    return _CTX
+
+
+def reference(name, x, g=None):
+    """Exact values (mpmath mpf objects, as an object array) of a function.
+
+    name: 'gelu', 'gelu_grad' or 'gelu_backward' (then g is grad_output).
+    """
+    mp = _mp()
+    x = np.asarray(x)
+    flat = x.ravel()
+    gflat = None if g is None else np.broadcast_to(np.asarray(g), x.shape).ravel()
+    out = np.empty(flat.shape, dtype=object)
+    inv_sqrt_2pi = 1 / mp.sqrt(2 * mp.pi)
+    for i, xv in enumerate(flat):
+        v = mp.mpf(float(xv))
+        if not mp.isfinite(v):
+            out[i] = v
+            continue
+        phi_cdf = mp.erfc(-v / mp.sqrt(2)) / 2
+        if name == "gelu":
+            r = v * phi_cdf
+        else:
+            r = phi_cdf + v * mp.exp(-v * v / 2) * inv_sqrt_2pi
+            if name == "gelu_backward":
+                r = mp.mpf(float(gflat[i])) * r
+        out[i] = r
+    return out.reshape(x.shape)
+
+
+def ulp_of(v, dtype):
+    """ulp(v) in `dtype` for an exact value v (mpf or float), as an mpf."""
+    mp = _mp()
+    p, emin = _FORMATS[np.dtype(dtype)]
+    v = abs(mp.mpf(v))
+    if v == 0:
+        return mp.ldexp(1, emin - p + 1)
+    _, e = mp.frexp(v)          # v = m * 2**e, 1/2 <= m < 1
+    return mp.ldexp(1, max(e - 1, emin) - p + 1)
+
+
+def ulp_errors(computed, exact, dtype=None):
+    """|computed - exact| / ulp(exact), elementwise, as float64.
+
+    Infinite or NaN computed values count as infinite error, except where the
+    exact value is the same special value.
+    """
+    mp = _mp()
+    computed = np.asarray(computed)
+    dtype = np.dtype(dtype or computed.dtype)
+    out = np.empty(computed.shape, dtype=np.float64)
+    for idx, (c, v) in enumerate(zip(computed.ravel(), np.asarray(exact).ravel())):
+        c = float(c)
+        if not mp.isfinite(v) or not np.isfinite(c):
+            same = (np.isnan(c) and mp.isnan(v)) or (c == v)
+            out.flat[idx] = 0.0 if same else np.inf
+            continue
+        out.flat[idx] = float(abs(mp.mpf(c) - v) / ulp_of(v, dtype))
+    return out
+
+
+def term_scale(x):
+    """|Phi(x)| + |x*phi(x)| in float64: the scale of gelu_grad's terms, for
+    the error bound near its zero."""
+    mp = _mp()
+    out = np.empty(np.shape(x), dtype=np.float64)
+    for i, xv in enumerate(np.asarray(x).ravel()):
+        v = mp.mpf(float(xv))
+        out.flat[i] = float(mp.erfc(-v / mp.sqrt(2)) / 2
+                            + abs(v) * mp.exp(-v * v / 2) / mp.sqrt(2 * mp.pi))
+    return out
