@@ -75,6 +75,11 @@ def compiler_accepts(compiler, flags, code="int main(void){return 0;}\n", link=F
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+# The scalar kernels are `cdef inline` functions calling one another; the loop
+# vectorizes only if all of them are inlined into it, and GCC's size
+# heuristics stop short of that.  Cython spells `inline` as CYTHON_INLINE, so
+# the kernel modules define it as a forced inline.
+FORCE_INLINE = {"gcc": "__inline__ __attribute__((always_inline, unused))", "msvc": "__forceinline"}
 KERNEL_LEVEL = {f"gelu_fast._kernel_{lvl}": lvl for lvl, _, _ in SIMD_LEVELS}
 OPENMP_PROBE = "#include <omp.h>\nint main(void){return omp_get_max_threads() > 0 ? 0 : 1;}\n"
 
@@ -105,7 +110,8 @@ class BuildExt(build_ext):
                              if f != "-mprefer-vector-width=512"]
                 flags += extra + openmp
                 shown = " ".join(flags).replace('"', "'")
-                ext.define_macros += [("GF_SIMD_LEVEL", f'"{level}"'), ("GF_CFLAGS", f'"{shown}"')]
+                ext.define_macros += [("GF_SIMD_LEVEL", f'"{level}"'), ("GF_CFLAGS", f'"{shown}"'),
+                                      ("CYTHON_INLINE", FORCE_INLINE["msvc" if msvc else "gcc"])]
                 ext.extra_link_args += openmp
             ext.extra_compile_args += flags
         super().build_extensions()
