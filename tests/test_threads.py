@@ -1,0 +1,110 @@
+"""Thread control, reproducibility across thread counts, concurrent calls."""
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import gelu_fast
+from gelu_fast import gelu, gelu_backward, gelu_grad
+
+N = 1_000_003          # above the parallel threshold, not a multiple of any vector width
+
+
+def test_thread_api():
+    gelu_fast.set_num_threads(3)
+    assert gelu_fast.get_num_threads() == 3
+    gelu_fast.set_num_threads(np.int64(1))
+    assert gelu_fast.get_num_threads() == 1
+    for bad in (0, -2):
+        with pytest.raises(ValueError, match=">= 1"):
+            gelu_fast.set_num_threads(bad)
+    for bad in (1.5, "2", None, True):
+        with pytest.raises(TypeError):
+            gelu_fast.set_num_threads(bad)
+    assert gelu_fast.get_num_threads() == 1          # a failed call changes nothing
+    gelu_fast.reset_num_threads()
+    assert gelu_fast.get_num_threads() >= 1
+
+
+def test_omp_num_threads_is_honoured():
+    code = "import gelu_fast; print(gelu_fast.get_num_threads())"
+    for n in ("1", "3"):
+        env = dict(os.environ, OMP_NUM_THREADS=n)
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                             check=True).stdout
+        assert out.strip() == n
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_bit_identical_across_thread_counts(dtype):
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal(N) * 5).astype(dtype)
+    g = rng.standard_normal(N).astype(dtype)
+    results = {}
+    for nt in (1, 2, 3, 4):
+        gelu_fast.set_num_threads(nt)
+        results[nt] = (gelu(x), gelu_grad(x), gelu_backward(g, x))
+    for nt in (2, 3, 4):
+        for a, b in zip(results[1], results[nt]):
+            np.testing.assert_array_equal(a.view(np.uint8), b.view(np.uint8))
+    # the single-threaded strided path agrees too
+    strided = np.empty(2 * N, dtype)[::2]
+    strided[...] = x
+    np.testing.assert_array_equal(gelu(strided), results[1][0])
+
+
+def test_chunk_boundaries():
+    """Sizes around the parallel threshold and chunk rounding."""
+    gelu_fast.set_num_threads(2)
+    rng = np.random.default_rng(6)
+    for n in (16383, 16384, 16385, 32767, 32768 + 63, 65536 + 1):
+        x = rng.standard_normal(n)
+        y = gelu(x)
+        np.testing.assert_array_equal(y, gelu(x[::-1])[::-1])
+
+
+def test_concurrent_python_threads():
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(300_000).astype(np.float32)
+    expected = gelu(x)
+    errors = []
+
+    def work():
+        try:
+            for _ in range(10):
+                if not np.array_equal(gelu(x), expected):
+                    errors.append("mismatch")
+        except Exception as e:            # pragma: no cover - reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_set_num_threads_while_computing():
+    x = np.random.default_rng(8).standard_normal(500_000)
+    expected = gelu(x)
+    stop = threading.Event()
+    bad = []
+
+    def compute():
+        while not stop.is_set():
+            if not np.array_equal(gelu(x), expected):
+                bad.append(1)
+
+    workers = [threading.Thread(target=compute) for _ in range(3)]
+    for w in workers:
+        w.start()
+    for i in range(200):
+        gelu_fast.set_num_threads(1 + i % 3)
+    stop.set()
+    for w in workers:
+        w.join()
+    assert not bad
