@@ -3,6 +3,9 @@
     gelu(x)                    x * Phi(x)
     gelu_grad(x)               Phi(x) + x * phi(x)
     gelu_backward(g, x)        g * gelu_grad(x), fused
+    gelu_tanh(x)               0.5*x*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x**3)))
+    gelu_sigmoid(x)            x * sigmoid(1.702*x)
+    (and their _grad and _backward, as for gelu)
 
 Each is a real numpy.ufunc with float16, float32 and float64 loops.  Large
 contiguous inputs run on OpenMP threads: see set_num_threads().  The kernel
@@ -19,6 +22,12 @@ _ufuncs = _create_ufuncs(_kernel)
 gelu = _ufuncs["gelu"]
 gelu_grad = _ufuncs["gelu_grad"]
 gelu_backward = _ufuncs["gelu_backward"]
+gelu_tanh = _ufuncs["gelu_tanh"]
+gelu_tanh_grad = _ufuncs["gelu_tanh_grad"]
+gelu_tanh_backward = _ufuncs["gelu_tanh_backward"]
+gelu_sigmoid = _ufuncs["gelu_sigmoid"]
+gelu_sigmoid_grad = _ufuncs["gelu_sigmoid_grad"]
+gelu_sigmoid_backward = _ufuncs["gelu_sigmoid_backward"]
 
 for _u in _ufuncs.values():
     # Lets pickle (and NumPy's ufunc reducer) find the ufuncs here.
@@ -74,5 +83,6 @@ def show_config(file=None):
     return info
 
 
-__all__ = ["gelu", "gelu_grad", "gelu_backward", "set_num_threads", "reset_num_threads",
+__all__ = ["gelu", "gelu_grad", "gelu_backward", "gelu_tanh", "gelu_tanh_grad", "gelu_tanh_backward",
+           "gelu_sigmoid", "gelu_sigmoid_grad", "gelu_sigmoid_backward", "set_num_threads", "reset_num_threads",
            "get_num_threads", "show_config", "__version__"]

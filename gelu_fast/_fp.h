@@ -57,6 +57,16 @@ static inline double gf_two_prod_lo(double a, double b, double p)
 }
 
 /*
+ * Error of a floating-point sum: a + b = s + gf_two_sum_lo(a, b, s) exactly,
+ * where s = fl(a + b) (Knuth's TwoSum; no condition on the magnitudes).
+ */
+static inline double gf_two_sum_lo(double a, double b, double s)
+{
+    double bb = s - a;
+    return (a - (s - bb)) + (b - bb);
+}
+
+/*
  * 2**(k + 200) from kd = k + 0x1.8p52, for integer -1223 < k < 824.
  * Adding 0x1.8p52 (= 6755399441055744.0) to a double of magnitude < 2**51
  * rounds it to an integer k held in the low bits of the sum's significand

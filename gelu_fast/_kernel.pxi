@@ -10,7 +10,7 @@
 
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.math cimport fabs
+from libc.math cimport copysign, fabs
 from numpy cimport npy_intp
 
 cdef extern from "_platform.h" nogil:

@@ -61,6 +61,7 @@
 cdef extern from "_fp.h" nogil:
     double gf_fma(double a, double b, double c)
     double gf_two_prod_lo(double a, double b, double p)
+    double gf_two_sum_lo(double a, double b, double s)
     double gf_pow2_biased(double kd)
     float gf_half_to_float(unsigned short h)
     unsigned short gf_float_to_half(float f)
@@ -77,6 +78,15 @@ cdef extern from *:
     static const double GF_INV_SQRT_2PI_HI = 0.3989422804014327;   /* 1/sqrt(2 pi) = HI + LO */
     static const double GF_INV_SQRT_2PI_LO = -2.49232720227773e-17; /* to ~2**-107 */
     static const double GF_UNBIAS = 6.223015277861142e-61;   /* 2**-200, undoes gf_pow2_biased */
+    /* The approximations' constants as exact-decimal HI + LO pairs
+       (tools/fit_coefficients.py): z = C1*x + C3*x**3 for the tanh form,
+       z = C*x for the sigmoid form. */
+    static const double GF_TANH_C1_HI = 1.5957691216057308;       /* 2*sqrt(2/pi) */
+    static const double GF_TANH_C1_LO = -9.96930880911092e-17;
+    static const double GF_TANH_C3_HI = 0.07135481627260025;      /* 2*sqrt(2/pi)*0.044715 */
+    static const double GF_TANH_C3_LO = -6.175149918155315e-19;
+    static const double GF_SIGMOID_C_HI = 1.702;
+    static const double GF_SIGMOID_C_LO = 4.263256414560601e-17;
     """
     const double GF_MAGIC
     const double GF_LOG2E
@@ -85,6 +95,34 @@ cdef extern from *:
     const double GF_INV_SQRT_2PI_HI
     const double GF_INV_SQRT_2PI_LO
     const double GF_UNBIAS
+    const double GF_TANH_C1_HI
+    const double GF_TANH_C1_LO
+    const double GF_TANH_C3_HI
+    const double GF_TANH_C3_LO
+    const double GF_SIGMOID_C_HI
+    const double GF_SIGMOID_C_LO
+
+
+cdef struct Pair:
+    double hi       # a value carried as the unevaluated sum hi + lo
+    double lo
+
+
+cdef inline Pair reciprocal(double s, double e, bint compensated) noexcept nogil:
+    """1/(s + e) as hi + lo, for |e| <= ulp(s); lo = 0 unless `compensated`.
+
+    The residual 1 - s*hi of a correctly rounded reciprocal is exact
+    (Markstein), so hi + lo is 1/(s + e) to ~2**-104 relative: products with
+    it round once instead of inheriting the division's rounding too.
+    """
+    cdef Pair r
+    r.hi = 1.0 / s
+    r.lo = 0.0
+    cdef double sd
+    if compensated:
+        sd = s * r.hi
+        r.lo = r.hi * ((1.0 - sd) - gf_two_prod_lo(s, r.hi, sd) - e * r.hi)
+    return r
 
 
 cdef struct NormalTail:
@@ -140,18 +178,13 @@ cdef inline double erfcx_scaled(double a, bint single) noexcept nogil:
     The double kernel's evaluation error is about one rounding of the
     Horner scheme plus one of the final product.
     """
-    cdef double d = 1.0 / (a + 4.0)
-    cdef double dl = 0.0
-    cdef double s, e, sd, t, p
-    if not single:
-        # Carry 1/(a+4) as d + dl (Markstein: the residual of a rounded
-        # reciprocal is exact), including the rounding error e of a + 4
-        # (TwoSum, Knuth), so that neither t nor the final product inherits
-        # the two roundings of d.
-        s = a + 4.0
-        e = (a - (s - (s - a))) + (4.0 - (s - a))
-        sd = s * d
-        dl = d * ((1.0 - sd) - gf_two_prod_lo(s, d, sd) - e * d)
+    # The double kernel carries 1/(a+4) as d + dl, including the rounding
+    # error of a + 4, so that neither t nor the final product inherits the
+    # two roundings of d.
+    cdef double s = a + 4.0
+    cdef Pair inv = reciprocal(s, gf_two_sum_lo(a, 4.0, s), not single)
+    cdef double d = inv.hi, dl = inv.lo
+    cdef double t, p
     # t = (a - 4)/(a + 4) = 1 - 8/(a + 4); 8*d is exact and, for a <= 12,
     # so is 1 - 8*d (Sterbenz).
     t = (1.0 - 8.0 * d) - 8.0 * dl
@@ -239,6 +272,93 @@ cdef inline double gelu_grad_core(double x, bint single) noexcept nogil:
     return -eg if x < 0.0 else 1.0 + eg
 
 
+# ---- the approximations: x * sigmoid(z(x)) ---------------------------------
+# gelu_tanh:    z = 2*sqrt(2/pi)*(x + 0.044715*x**3)   (1 + tanh(u) = 2*sigmoid(2u),
+#               so 0.5*x*(1 + tanh(u)) = x*sigmoid(2u), with no cancellation)
+# gelu_sigmoid: z = 1.702*x
+# Both z are odd, so with a = |x| and w = exp(-z(a)) in (0, 1]:
+#     f(x)  = x/(1 + w)                                 for x >= 0
+#           = x*w/(1 + w)                               for x < 0
+#     f'(x) = (1 + w + a*z'(a)*w) / (1 + w)**2          for x >= 0
+#           = w*(1 + w - a*z'(a)) / (1 + w)**2          for x < 0
+# (f' = s + x*z'*s*(1 - s), s = sigmoid(z), s*(1 - s) = w/(1 + w)**2.)  The
+# only subtraction is 1 + w - a*z' near the zero of f' (x ~ -0.75 / -0.78),
+# where the bound is relative to the terms.  In the tails the result is
+# ~ x*exp(-z), so z must be exact to the last bit of the result: the double
+# kernel computes z(a) as a double-double from exact products (the constants
+# are HI + LO pairs of the exact decimals 0.044715 and 1.702), and 1/(1 + w)
+# is compensated like erfcx_scaled's reciprocal.  |x| is clamped where the
+# result has reached its limit (x < 0: the result has underflowed, z ~ 800
+# double / ~ 120 float32; x > 0: w < 2**-54).
+
+cdef struct Logistic:
+    double W        # exp(-z(a)) * 2**200
+    double w        # exp(-z(a)); underflows only where the x < 0 result does
+    double a        # the clamped |x|
+    double az       # a * z'(a)
+    Pair inv        # 1/(1 + w)
+
+
+cdef inline Logistic logistic(double x, bint tanh_form, bint single) noexcept nogil:
+    cdef Logistic lg
+    cdef double c, a2, a2l, a3, a3l, t1, t1l, t3, t3l, zh, zl
+    if x < 0.0:
+        c = (11.5 if single else 22.0) if tanh_form else (70.0 if single else 470.0)
+    else:
+        c = 7.5 if tanh_form else 24.0
+    cdef double a = fabs(x)
+    a = c if a > c else a                       # NaN passes through
+    if tanh_form:
+        # z = t1 + t3 = C1*a + C3*a**3, and a*z'(a) = t1 + 3*t3
+        a2 = a * a
+        a3 = a * a2
+        t1 = GF_TANH_C1_HI * a
+        t3 = GF_TANH_C3_HI * a3
+        t1l = 0.0
+        t3l = 0.0
+        if not single:
+            a2l = gf_two_prod_lo(a, a, a2)
+            a3l = gf_two_prod_lo(a, a2, a3) + a * a2l
+            t1l = gf_two_prod_lo(GF_TANH_C1_HI, a, t1) + GF_TANH_C1_LO * a
+            t3l = gf_two_prod_lo(GF_TANH_C3_HI, a3, t3) + (GF_TANH_C3_HI * a3l + GF_TANH_C3_LO * a3)
+        zh = t1 + t3
+        zl = gf_two_sum_lo(t1, t3, zh) + (t1l + t3l)
+        lg.az = gf_fma(3.0, t3, t1) + (t1l + 3.0 * t3l)
+    else:
+        # z = C*a, and a*z'(a) = z
+        zh = GF_SIGMOID_C_HI * a
+        zl = 0.0 if single else gf_two_prod_lo(GF_SIGMOID_C_HI, a, zh) + GF_SIGMOID_C_LO * a
+        lg.az = zh + zl
+    lg.W = exp_biased(-zh, -zl, single)
+    lg.w = lg.W * GF_UNBIAS
+    cdef double s = 1.0 + lg.w
+    lg.inv = reciprocal(s, gf_two_sum_lo(1.0, lg.w, s), not single)
+    lg.a = a
+    return lg
+
+
+cdef inline double logistic_gelu_core(double x, bint tanh_form, bint single) noexcept nogil:
+    """x * sigmoid(z(x)), computed in double; `single` selects the float32 kernel."""
+    cdef Logistic lg = logistic(x, tanh_form, single)
+    cdef double xs = copysign(lg.a, x)      # x clamped: finite, keeps -0.0's sign and NaN
+    cdef double pos = gf_fma(x, lg.inv.hi, xs * lg.inv.lo)
+    cdef double xw = xs * lg.W
+    cdef double neg = gf_fma(xw, lg.inv.hi, xw * lg.inv.lo) * GF_UNBIAS
+    return neg if x < 0.0 else pos
+
+
+cdef inline double logistic_grad_core(double x, bint tanh_form, bint single) noexcept nogil:
+    """d/dx [x * sigmoid(z(x))], computed in double."""
+    cdef Logistic lg = logistic(x, tanh_form, single)
+    cdef double sq = lg.inv.hi * lg.inv.hi              # 1/(1 + w)**2 = sq + sql
+    cdef double sql = gf_two_prod_lo(lg.inv.hi, lg.inv.hi, sq) + 2.0 * lg.inv.hi * lg.inv.lo
+    cdef double num_pos = 1.0 + gf_fma(lg.w, lg.az, lg.w)
+    cdef double num_neg = lg.W * ((1.0 + lg.w) - lg.az)
+    cdef double pos = gf_fma(num_pos, sq, num_pos * sql)
+    cdef double neg = gf_fma(num_neg, sq, num_neg * sql) * GF_UNBIAS
+    return neg if x < 0.0 else pos
+
+
 # ---- the functions the loops call, one per (ufunc, dtype) ------------------
 # float32 arguments are widened to double (exactly), computed by the float32
 # kernel, and rounded once on return.
@@ -253,3 +373,27 @@ cdef inline floating gelu_grad(floating x) noexcept nogil:
 
 cdef inline floating gelu_backward(floating g, floating x) noexcept nogil:
     return <floating>(<double>g * gelu_grad_core(x, floating is float))
+
+
+cdef inline floating gelu_tanh(floating x) noexcept nogil:
+    return <floating>logistic_gelu_core(x, True, floating is float)
+
+
+cdef inline floating gelu_tanh_grad(floating x) noexcept nogil:
+    return <floating>logistic_grad_core(x, True, floating is float)
+
+
+cdef inline floating gelu_tanh_backward(floating g, floating x) noexcept nogil:
+    return <floating>(<double>g * logistic_grad_core(x, True, floating is float))
+
+
+cdef inline floating gelu_sigmoid(floating x) noexcept nogil:
+    return <floating>logistic_gelu_core(x, False, floating is float)
+
+
+cdef inline floating gelu_sigmoid_grad(floating x) noexcept nogil:
+    return <floating>logistic_grad_core(x, False, floating is float)
+
+
+cdef inline floating gelu_sigmoid_backward(floating g, floating x) noexcept nogil:
+    return <floating>(<double>g * logistic_grad_core(x, False, floating is float))

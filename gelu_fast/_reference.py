@@ -6,6 +6,12 @@ The references are the mathematical definitions evaluated with mpmath at
 
     gelu(x)      = x * Phi(x),            Phi(x) = erfc(-x/sqrt(2)) / 2
     gelu_grad(x) = Phi(x) + x * phi(x),   phi(x) = exp(-x*x/2) / sqrt(2*pi)
+    gelu_tanh(x) = x * s(z),  z = 2*sqrt(2/pi)*(x + 0.044715*x**3)
+    gelu_sigmoid(x) = x * s(z),  z = 1.702*x,   s(z) = 1/(1 + exp(-z))
+    *_grad(x)    = s(z) + x*z'(x)*s(z)*(1 - s(z))
+    *_backward(g, x) = g * *_grad(x)
+
+(each approximation with its constants taken as the exact decimals).
 
 Inputs are taken exactly (a float is a dyadic rational), so the only error of
 the reference is mpmath's, far below one ULP of any float format.
@@ -36,29 +42,57 @@ def _mp():
     return _CTX
 
 
+FAMILIES = ("gelu", "gelu_tanh", "gelu_sigmoid")
+
+
+def split_name(name):
+    """'gelu_tanh_grad' -> ('gelu_tanh', 'grad'); 'gelu' -> ('gelu', '')."""
+    for kind in ("grad", "backward"):
+        if name.endswith("_" + kind):
+            return name[: -len(kind) - 1], kind
+    return name, ""
+
+
+def _terms(mp, family, v):
+    """(value, first term, second term) of the family's function and its
+    derivative at v, as mpf: derivative = first + second."""
+    if family == "gelu":
+        cdf = _normal_cdf(mp, v)
+        return v * cdf, cdf, v * mp.exp(-v * v / 2) / mp.sqrt(2 * mp.pi)
+    if family == "gelu_tanh":
+        c1, c3 = 2 * mp.sqrt(2 / mp.pi), mp.mpf("0.044715")
+        z, dz = c1 * (v + c3 * v**3), c1 * (1 + 3 * c3 * v * v)
+    elif family == "gelu_sigmoid":
+        z = dz = mp.mpf("1.702")
+        z = z * v
+    else:
+        raise ValueError(f"unknown function family {family!r}")
+    e = mp.exp(-abs(z))                    # s(z) and 1 - s(z) without cancellation
+    s_pos, s_neg = 1 / (1 + e), e / (1 + e)
+    s, one_minus_s = (s_pos, s_neg) if z >= 0 else (s_neg, s_pos)
+    return v * s, s, v * dz * s * one_minus_s
+
+
 def reference(name, x, g=None):
     """Exact values (mpmath mpf objects, as an object array) of a function.
 
-    name: 'gelu', 'gelu_grad' or 'gelu_backward' (then g is grad_output).
+    name: any gelu_fast ufunc name; for a *_backward, g is grad_output.
     """
     mp = _mp()
+    family, kind = split_name(name)
     x = np.asarray(x)
     flat = x.ravel()
     gflat = None if g is None else np.broadcast_to(np.asarray(g), x.shape).ravel()
     out = np.empty(flat.shape, dtype=object)
-    inv_sqrt_2pi = 1 / mp.sqrt(2 * mp.pi)
     for i, xv in enumerate(flat):
         v = mp.mpf(float(xv))
         if not mp.isfinite(v):
             out[i] = v
             continue
-        phi_cdf = _normal_cdf(mp, v)
-        if name == "gelu":
-            r = v * phi_cdf
-        else:
-            r = phi_cdf + v * mp.exp(-v * v / 2) * inv_sqrt_2pi
-            if name == "gelu_backward":
-                r = mp.mpf(float(gflat[i])) * r
+        value, a, b = _terms(mp, family, v)
+        r = value if kind == "" else a + b
+        if kind == "backward":
+            r = mp.mpf(float(gflat[i])) * r
         out[i] = r
     return out.reshape(x.shape)
 
@@ -108,12 +142,17 @@ def ulp_errors(computed, exact, dtype=None):
     return out
 
 
-def term_scale(x):
-    """|Phi(x)| + |x*phi(x)| in float64: the scale of gelu_grad's terms, for
-    the error bound near its zero."""
+def term_scale(x, family="gelu"):
+    """|a| + |b| in float64 for a derivative written a + b (for gelu,
+    |Phi(x)| + |x*phi(x)|): the scale of the derivative's terms, for the
+    error bound near its zero."""
     mp = _mp()
     out = np.empty(np.shape(x), dtype=np.float64)
     for i, xv in enumerate(np.asarray(x).ravel()):
         v = mp.mpf(float(xv))
-        out.flat[i] = float(_normal_cdf(mp, v) + abs(v) * mp.exp(-v * v / 2) / mp.sqrt(2 * mp.pi))
+        if not mp.isfinite(v):
+            out.flat[i] = 0.0
+            continue
+        _, a, b = _terms(mp, family, v)
+        out.flat[i] = float(abs(a) + abs(b))
     return out

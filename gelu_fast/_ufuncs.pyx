@@ -95,6 +95,55 @@ Examples
 """,
 }
 
+_APPROX = {
+    "tanh": dict(
+        formula="gelu_tanh(x) = 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x**3)))",
+        torch="torch.nn.functional.gelu(x, approximate='tanh')",
+        jax="jax.nn.gelu(x) (approximate=True, JAX's default)",
+        ort="onnxruntime FastGelu / Gelu(approximate='tanh') (opset 20)",
+        note="computed as x * sigmoid(2u), u = sqrt(2/pi)*(x + 0.044715*x**3), which "
+             "never cancels and never overflows x**3 (float16 is computed in float32)"),
+    "sigmoid": dict(
+        formula="gelu_sigmoid(x) = x * sigmoid(1.702 * x)",
+        torch="x * torch.sigmoid(1.702 * x)",
+        jax="x * jax.nn.sigmoid(1.702 * x)",
+        ort="onnxruntime QuickGelu (alpha=1.702)",
+        note="CLIP's 'QuickGELU'"),
+}
+for _form, _d in _APPROX.items():
+    _name = f"gelu_{_form}"
+    _ref = ("the formula evaluated exactly, with its decimal constants "
+            "(not the exact GELU)")
+    DOCS[_name] = f"""\
+Approximate GELU, {_d['formula']}.
+
+Matches {_d['torch']}, {_d['jax']} and {_d['ort']}: use it to run a model
+trained with this form; {_d['note']}.
+
+{_ACCURACY}
+The reference is {_ref}.
+"""
+    DOCS[f"{_name}_grad"] = f"""\
+Derivative of {_name}: d/dx [x * sigmoid(z(x))] with z(x) as in {_name}.
+
+What autograd computes for {_d['torch']}.
+
+{_ACCURACY}
+Near its zero (x < 0) the error is bounded relative to the terms
+sigmoid(z) and x*z'(x)*sigmoid(z)*(1 - sigmoid(z)).
+
+Special values: nan -> nan, inf -> 1, -inf -> -0.0, 0 -> 0.5.
+"""
+    DOCS[f"{_name}_backward"] = f"""\
+Backward pass of {_name}: {_name}_backward(grad_output, x) =
+grad_output * {_name}_grad(x), fused (no temporary array).
+
+Argument order as PyTorch's ``torch.ops.aten.gelu_backward(grad_output, x{", approximate='tanh'" if _form == "tanh" else ""})``.
+The result equals ``grad_output * {_name}_grad(x)`` up to one final rounding.
+
+{_ACCURACY}
+"""
+
 # NumPy keeps pointers to the name and doc strings and the loop arrays for
 # the lifetime of the ufunc: keep them alive here.
 _keep_alive = []

@@ -7,8 +7,9 @@ import pytest
 import gelu_fast
 from gelu_fast import gelu, gelu_backward, gelu_grad
 
-UNARY = [gelu, gelu_grad]
-ALL = [gelu, gelu_grad, gelu_backward]
+NAMES = [f + k for f in ("gelu", "gelu_tanh", "gelu_sigmoid") for k in ("", "_grad", "_backward")]
+ALL = [getattr(gelu_fast, n) for n in NAMES]
+UNARY = [u for u in ALL if u.nin == 1]
 DTYPES = [np.float16, np.float32, np.float64]
 
 
@@ -25,7 +26,8 @@ def test_are_ufuncs():
         assert isinstance(u, np.ufunc)
         assert u.nout == 1
         assert u.types == (["e->e", "f->f", "d->d"] if u.nin == 1 else ["ee->e", "ff->f", "dd->d"])
-    assert (gelu.nin, gelu_grad.nin, gelu_backward.nin) == (1, 1, 2)
+    assert [u.nin for u in ALL] == [1, 1, 2] * 3
+    assert [u.__name__ for u in ALL] == NAMES
     assert gelu.__name__ == "gelu" and gelu_backward.__name__ == "gelu_backward"
 
 
@@ -34,6 +36,7 @@ def test_docstrings():
         doc = u.__doc__
         assert "ULP" in doc and "torch" in doc
     assert "x * Phi(x)" in gelu.__doc__
+    assert "0.044715" in gelu_fast.gelu_tanh.__doc__ and "1.702" in gelu_fast.gelu_sigmoid.__doc__
     assert "Phi(x) + x * phi(x)" in gelu_grad.__doc__
 
 

@@ -108,6 +108,11 @@ def show_constant(name, value, note):
 
 if __name__ == "__main__":
     show_constant("INV_SQRT_2PI", 1 / mp.sqrt(2 * mp.pi), "1/sqrt(2*pi) as a sum of two doubles")
+    # gelu_tanh(x) = x*sigmoid(z), z = 2*sqrt(2/pi)*(x + 0.044715*x**3) = C1*x + C3*x**3
+    c1 = 2 * mp.sqrt(2 / mp.pi)
+    show_constant("TANH_C1", c1, "2*sqrt(2/pi)")
+    show_constant("TANH_C3", c1 * mp.mpf("0.044715"), "2*sqrt(2/pi)*0.044715 (the exact decimal)")
+    show_constant("SIGMOID_C", mp.mpf("1.702"), "1.702 (the exact decimal)")
     c, e = fit_exp(10)
     show("EXP_Q_F64", c, e, "e**r = 1 + r + r**2*q(r), |r| <= ln2/2, double kernel")
     c, e = fit_exp(5)
