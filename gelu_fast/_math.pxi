@@ -253,9 +253,8 @@ cdef inline double gelu_core(double x, bint single) noexcept nogil:
     """x * Phi(x), computed in double; `single` selects the float32 kernel."""
     cdef NormalTail nt = normal_tail(x, single)
     cdef double q_biased = 0.5 * nt.R * nt.E                 # Q(a) * 2**200
-    cdef double m = neg_clamp(single)
-    cdef double xm = -m if x < -m else x                      # keeps gelu(-inf) finite
-    cdef double neg = (xm * q_biased) * GF_UNBIAS             # one rounding if subnormal
+    cdef double xs = copysign(nt.a, x)      # x clamped: keeps gelu(-inf) finite, NaN passes
+    cdef double neg = (xs * q_biased) * GF_UNBIAS             # one rounding if subnormal
     cdef double pos = x * (1.0 - q_biased * GF_UNBIAS)
     return neg if x < 0.0 else pos
 
