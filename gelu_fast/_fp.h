@@ -82,6 +82,26 @@ static inline double gf_pow2_biased(double kd)
 }
 
 /*
+ * c ? a : b, as bit masks.  Written as `c ? a : b` the compiler may thread the
+ * condition through the code around it (duplicating the computation of each
+ * arm, e.g. for a clamped argument), which then vectorizes only with masked
+ * AVX-512 operations -- or not at all on AVX2/SSE2, since floating-point
+ * operations under a condition may not be executed speculatively.  The masks
+ * keep the data flow straight: both arms are computed, one is kept.
+ */
+static inline double gf_select(int c, double a, double b)
+{
+    uint64_t m = (uint64_t)0 - (uint64_t)(c != 0);
+    return gf_from_bits64((gf_bits64(a) & m) | (gf_bits64(b) & ~m));
+}
+
+/* 2**k from kd = k + 0x1.8p52, for integer -1023 < k < 1024 (as above, no bias). */
+static inline double gf_pow2(double kd)
+{
+    return gf_from_bits64((gf_bits64(kd) + (uint64_t)1023) << 52);
+}
+
+/*
  * IEEE binary16 <-> binary32, exact / round-to-nearest-even, branch-free so the
  * float16 loops vectorize.  NumPy stores float16 as uint16 (npy_half).
  */

@@ -37,12 +37,20 @@
 #     scaled by 2**-200 as the very last operation.
 #
 # Precision.  The float64 kernel works in double arithmetic with degree-23 /
-# degree-12 polynomials (relative errors below 3e-17 / 3e-19).  The float32
-# kernel also works in double, with lower degrees (errors below 3e-10 /
-# 2e-10), then rounds once to float32: its results are correctly rounded
-# except within ~1e-8 ULP of a rounding boundary.  float16 is computed by the
-# float32 kernel and rounded once more (see _loops.pxi.tp).  All coefficients
-# come from tools/fit_coefficients.py, which prints them with their bounds.
+# degree-10 polynomials (relative errors below 3e-17 / 2e-19) and the
+# compensations described above.  The float32 kernel also works in double --
+# 8 lanes per 512-bit vector instead of 16, but every step carries 29 bits
+# more than float32 needs -- and drops everything float32 does not need: the
+# low parts of a*a and of the reciprocal, the 2**200 bias (a float32 subnormal
+# is a normal double, so the one rounding is the final conversion), and
+# degrees 9 / 4 (relative errors below 9.9e-9 / 9.2e-9, 0.17 / 0.16 ULP), so
+# its results are within 0.5 + 0.33 ULP.  A float32-arithmetic version of the
+# same algorithm was measured at 3.3-3.8 ULP (the accumulated roundings of
+# 1/(a+4), the Horner scheme and three products), beyond the 2 ULP bound, and
+# needs as many extra operations to compensate as the double version costs;
+# BENCHMARKS.md has the figures.  float16 is computed by the float32 kernel
+# and rounded once more (see _loops.pxi.tp).  All coefficients come from
+# tools/fit_coefficients.py, which prints them with their bounds.
 #
 # Measured accuracy (tests/test_accuracy.py, against mpmath at 50 digits):
 # see the table in README.md.  Bounds promised: float32 <= 2 ULP, float64
@@ -52,17 +60,20 @@
 # Special values, by construction and tested: NaN propagates; gelu(+inf) =
 # +inf, gelu(-inf) = -0.0, gelu(+-0) = +-0; gelu_grad(+inf) = 1,
 # gelu_grad(-inf) = -0.0, gelu_grad(0) = 0.5.  |x| is clamped before it enters
-# E and R (to 40 / 16 on the negative side, where the true results have
+# E and R (to 40 / 15 on the negative side, where the true results have
 # underflowed to zero, and to 9 on the positive side, where 1 - Q and 1 + E*G
 # already round to 1), so no inf*0 or inf-inf ever happens and no underflow is
-# raised for a result that does not underflow.  Clamps are written as
-# `v > c ? c : v`, which lets NaN through.
+# raised for a result that does not underflow.  Clamps and the choice between
+# the x < 0 and x >= 0 forms are bit-mask selects (gf_select, see _fp.h), so
+# the loops have no control flow; `a > c` is false for NaN, which passes through.
 
 cdef extern from "_fp.h" nogil:
     double gf_fma(double a, double b, double c)
     double gf_two_prod_lo(double a, double b, double p)
     double gf_two_sum_lo(double a, double b, double s)
     double gf_pow2_biased(double kd)
+    double gf_pow2(double kd)
+    double gf_select(int c, double a, double b)
     float gf_half_to_float(unsigned short h)
     unsigned short gf_float_to_half(float f)
     const int GF_HAVE_FMA
@@ -75,6 +86,7 @@ cdef extern from *:
     static const double GF_LOG2E = 1.4426950408889634;       /* 1/ln 2, correctly rounded */
     static const double GF_LN2_HI = 6.93147180369123816490e-01;  /* ln 2 to 32 bits: k*LN2_HI exact for |k| < 2**21 */
     static const double GF_LN2_LO = 1.90821492927058770002e-10;  /* ln 2 - LN2_HI, correctly rounded */
+    static const double GF_LN2 = 0.6931471805599453;          /* ln 2, correctly rounded */
     static const double GF_INV_SQRT_2PI_HI = 0.3989422804014327;   /* 1/sqrt(2 pi) = HI + LO */
     static const double GF_INV_SQRT_2PI_LO = -2.49232720227773e-17; /* to ~2**-107 */
     static const double GF_UNBIAS = 6.223015277861142e-61;   /* 2**-200, undoes gf_pow2_biased */
@@ -92,6 +104,7 @@ cdef extern from *:
     const double GF_LOG2E
     const double GF_LN2_HI
     const double GF_LN2_LO
+    const double GF_LN2
     const double GF_INV_SQRT_2PI_HI
     const double GF_INV_SQRT_2PI_LO
     const double GF_UNBIAS
@@ -126,33 +139,41 @@ cdef inline Pair reciprocal(double s, double e, bint compensated) noexcept nogil
 
 
 cdef struct NormalTail:
-    double E        # exp(-a*a/2) * 2**200
+    double E        # exp(-a*a/2) / unbias(single)
     double R        # erfcx(a/sqrt(2))
     double a        # the clamped |x| both were computed at
 
 
+cdef inline double unbias(bint single) noexcept nogil:
+    """The factor that undoes exp_biased's scaling: 2**-200 (double kernel) or 1."""
+    return 1.0 if single else GF_UNBIAS
+
+
 cdef inline double exp_biased(double yh, double yl, bint single) noexcept nogil:
-    """exp(yh + yl) * 2**200 for -1000 <= yh <= 0 and |yl| <= ulp(yh).
+    """exp(yh + yl) / unbias(single) for -1000 <= yh <= 0 and |yl| <= ulp(yh).
 
     Cody-Waite reduction: k = round(yh/ln2), r = (yh - k*LN2_HI) + (yl - k*LN2_LO).
     The first difference is exact (Sterbenz; k*LN2_HI is exact), so r carries
     the absolute error of one rounding (<= 2**-54 * |r|) whatever the size of
     yh.  Then e**r = 1 + r + r**2*q(r) on |r| <= ln2/2 * (1 + 2**-20), with q
     from tools/fit_coefficients.py: relative error 2.0e-19 (double kernel,
-    degree 10) or 2.0e-10 (float32 kernel, degree 5).
+    degree 10) or 9.2e-9 (float32 kernel, degree 4).  The float32 kernel
+    (yh >= -120, yl ignored) reduces with k*ln2 in one FMA: its error, below
+    120 * 2**-54, is 1e-7 of a float32 ULP.
     """
     cdef double kd = gf_fma(yh, GF_LOG2E, GF_MAGIC)
     cdef double k = kd - GF_MAGIC
-    cdef double r = gf_fma(-k, GF_LN2_HI, yh) + gf_fma(-k, GF_LN2_LO, yl)
-    cdef double q
+    cdef double r, q
     if single:
-        q = 0.00019849518509988087
-        q = gf_fma(q, r, 0.001393358136362728)
-        q = gf_fma(q, r, 0.008333373127738505)
-        q = gf_fma(q, r, 0.04166646572251921)
-        q = gf_fma(q, r, 0.16666666495212512)
-        q = gf_fma(q, r, 0.5000000013350329)
+        r = gf_fma(-k, GF_LN2, yh)
+        q = 0.0013893831541479497
+        q = gf_fma(q, r, 0.008363125821790985)
+        q = gf_fma(q, r, 0.04166694269349216)
+        q = gf_fma(q, r, 0.16666577451065862)
+        q = gf_fma(q, r, 0.4999999941951793)
+        return (1.0 + gf_fma(r * r, q, r)) * gf_pow2(kd)
     else:
+        r = gf_fma(-k, GF_LN2_HI, yh) + gf_fma(-k, GF_LN2_LO, yl)
         q = 2.0892452996499737e-09
         q = gf_fma(q, r, 2.5105391864503694e-08)
         q = gf_fma(q, r, 2.755733891753761e-07)
@@ -168,13 +189,13 @@ cdef inline double exp_biased(double yh, double yl, bint single) noexcept nogil:
 
 
 cdef inline double erfcx_scaled(double a, bint single) noexcept nogil:
-    """R(a) = erfcx(a/sqrt(2)) = 2*exp(a*a/2)*Q(a) for 0 <= a <= 40 (16 single).
+    """R(a) = erfcx(a/sqrt(2)) = 2*exp(a*a/2)*Q(a) for 0 <= a <= 40 (15 single).
 
     R(a) = f(t)/(a + 4), t = (a - 4)/(a + 4) in [-1, 1): the map (Schonfelder,
     Math. Comp. 1978) turns the 1/a decay into a bounded smooth f with
     f(-1) = 4, f(1) = sqrt(2/pi).  One division.  Relative error of the
     approximation (double coefficients, exact arithmetic): 3.0e-17 (degree 23,
-    a <= 40) and 2.7e-10 (degree 11, a <= 16), from tools/fit_coefficients.py.
+    a <= 40) and 9.9e-9 (degree 9, a <= 15), from tools/fit_coefficients.py.
     The double kernel's evaluation error is about one rounding of the
     Horner scheme plus one of the final product.
     """
@@ -187,20 +208,19 @@ cdef inline double erfcx_scaled(double a, bint single) noexcept nogil:
     cdef double t, p
     # t = (a - 4)/(a + 4) = 1 - 8/(a + 4); 8*d is exact and, for a <= 12,
     # so is 1 - 8*d (Sterbenz).
-    t = (1.0 - 8.0 * d) - 8.0 * dl
+    t = (1.0 - 8.0 * d) if single else (1.0 - 8.0 * d) - 8.0 * dl
+    cdef double t2, t4
     if single:
-        p = 3.4929228035454937e-05
-        p = gf_fma(p, t, -2.0384710746600473e-05)
-        p = gf_fma(p, t, -0.0004343158850735067)
-        p = gf_fma(p, t, 0.0002835125085833265)
-        p = gf_fma(p, t, 0.0032521592413502004)
-        p = gf_fma(p, t, -0.00696527800294066)
-        p = gf_fma(p, t, -0.01507878615329923)
-        p = gf_fma(p, t, 0.12079399052747847)
-        p = gf_fma(p, t, -0.37304384298790827)
-        p = gf_fma(p, t, 0.7742747602843444)
-        p = gf_fma(p, t, -1.2157932806221876)
-        p = gf_fma(p, t, 1.5105702611361678)
+        p = -0.00027323055886977415
+        p = gf_fma(p, t, 0.00034085322032299337)
+        p = gf_fma(p, t, 0.0031369713497969576)
+        p = gf_fma(p, t, -0.0070143472190289415)
+        p = gf_fma(p, t, -0.01504677736121793)
+        p = gf_fma(p, t, 0.12080553287002825)
+        p = gf_fma(p, t, -0.37304759555304184)
+        p = gf_fma(p, t, 0.7742739526956338)
+        p = gf_fma(p, t, -1.21579314719723)
+        p = gf_fma(p, t, 1.5105702688312679)
     else:
         p = -1.5294053784280196e-09
         p = gf_fma(p, t, -5.1412146520912186e-09)
@@ -226,23 +246,26 @@ cdef inline double erfcx_scaled(double a, bint single) noexcept nogil:
         p = gf_fma(p, t, 0.7742748014844241)
         p = gf_fma(p, t, -1.2157932839437842)
         p = gf_fma(p, t, 1.510570260831503)
+    if single:
+        return p * d
     return gf_fma(p, d, p * dl)
 
 
 cdef inline double neg_clamp(bint single) noexcept nogil:
     """|x| beyond which gelu(x < 0) and gelu_grad(x < 0) have underflowed to 0."""
-    return 16.0 if single else 40.0
+    return 15.0 if single else 40.0
 
 
 cdef inline NormalTail normal_tail(double x, bint single) noexcept nogil:
     """E and R at a = |x|, clamped as described in the design note."""
     cdef NormalTail nt
     cdef double a = fabs(x)
-    cdef double c = neg_clamp(single) if x < 0.0 else 9.0
-    a = c if a > c else a                       # NaN passes through
-    cdef double aa = a if a > 1e-100 else 0.0   # a*a would underflow: E = 1 exactly
+    cdef double c = gf_select(x < 0.0, neg_clamp(single), 9.0)
+    a = gf_select(a > c, c, a)                  # NaN passes through
+    # a*a would underflow below 1e-154 (float64 only): E = 1 exactly
+    cdef double aa = a if single else gf_select(a > 1e-100, a, 0.0)
     cdef double hi = aa * aa
-    cdef double lo = gf_two_prod_lo(aa, aa, hi)
+    cdef double lo = 0.0 if single else gf_two_prod_lo(aa, aa, hi)
     nt.E = exp_biased(-0.5 * hi, -0.5 * lo, single)
     nt.R = erfcx_scaled(a, single)
     nt.a = a
@@ -252,11 +275,11 @@ cdef inline NormalTail normal_tail(double x, bint single) noexcept nogil:
 cdef inline double gelu_core(double x, bint single) noexcept nogil:
     """x * Phi(x), computed in double; `single` selects the float32 kernel."""
     cdef NormalTail nt = normal_tail(x, single)
-    cdef double q_biased = 0.5 * nt.R * nt.E                 # Q(a) * 2**200
+    cdef double q_biased = 0.5 * nt.R * nt.E                 # Q(a) / unbias
     cdef double xs = copysign(nt.a, x)      # x clamped: keeps gelu(-inf) finite, NaN passes
-    cdef double neg = (xs * q_biased) * GF_UNBIAS             # one rounding if subnormal
-    cdef double pos = x * (1.0 - q_biased * GF_UNBIAS)
-    return neg if x < 0.0 else pos
+    cdef double neg = (xs * q_biased) * unbias(single)        # one rounding if subnormal
+    cdef double pos = x * (1.0 - q_biased * unbias(single))
+    return gf_select(x < 0.0, neg, pos)
 
 
 cdef inline double gelu_grad_core(double x, bint single) noexcept nogil:
@@ -265,10 +288,11 @@ cdef inline double gelu_grad_core(double x, bint single) noexcept nogil:
     # G(a) = a/sqrt(2 pi) - R/2, with a/sqrt(2 pi) carried to ~2**-106: near
     # the zero of gelu_grad the two terms cancel.
     cdef double ac = nt.a * GF_INV_SQRT_2PI_HI
-    cdef double ac_lo = gf_two_prod_lo(nt.a, GF_INV_SQRT_2PI_HI, ac) + nt.a * GF_INV_SQRT_2PI_LO
+    cdef double ac_lo = 0.0 if single else (
+        gf_two_prod_lo(nt.a, GF_INV_SQRT_2PI_HI, ac) + nt.a * GF_INV_SQRT_2PI_LO)
     cdef double g = (ac - 0.5 * nt.R) + ac_lo
-    cdef double eg = (nt.E * g) * GF_UNBIAS
-    return -eg if x < 0.0 else 1.0 + eg
+    cdef double eg = (nt.E * g) * unbias(single)
+    return gf_select(x < 0.0, -eg, 1.0 + eg)
 
 
 # ---- the approximations: x * sigmoid(z(x)) ---------------------------------
@@ -291,7 +315,7 @@ cdef inline double gelu_grad_core(double x, bint single) noexcept nogil:
 # double / ~ 120 float32; x > 0: w < 2**-54).
 
 cdef struct Logistic:
-    double W        # exp(-z(a)) * 2**200
+    double W        # exp(-z(a)) / unbias(single)
     double w        # exp(-z(a)); underflows only where the x < 0 result does
     double a        # the clamped |x|
     double az       # a * z'(a)
@@ -301,12 +325,12 @@ cdef struct Logistic:
 cdef inline Logistic logistic(double x, bint tanh_form, bint single) noexcept nogil:
     cdef Logistic lg
     cdef double c, a2, a2l, a3, a3l, t1, t1l, t3, t3l, zh, zl
-    if x < 0.0:
-        c = (11.5 if single else 22.0) if tanh_form else (70.0 if single else 470.0)
+    if tanh_form:
+        c = gf_select(x < 0.0, 11.5 if single else 22.0, 7.5)
     else:
-        c = 7.5 if tanh_form else 24.0
+        c = gf_select(x < 0.0, 70.0 if single else 470.0, 24.0)
     cdef double a = fabs(x)
-    a = c if a > c else a                       # NaN passes through
+    a = gf_select(a > c, c, a)                  # NaN passes through
     if tanh_form:
         # z = t1 + t3 = C1*a + C3*a**3, and a*z'(a) = t1 + 3*t3
         a2 = a * a
@@ -322,14 +346,14 @@ cdef inline Logistic logistic(double x, bint tanh_form, bint single) noexcept no
             t3l = gf_two_prod_lo(GF_TANH_C3_HI, a3, t3) + (GF_TANH_C3_HI * a3l + GF_TANH_C3_LO * a3)
         zh = t1 + t3
         zl = gf_two_sum_lo(t1, t3, zh) + (t1l + t3l)
-        lg.az = gf_fma(3.0, t3, t1) + (t1l + 3.0 * t3l)
+        lg.az = gf_fma(3.0, t3, t1) if single else gf_fma(3.0, t3, t1) + (t1l + 3.0 * t3l)
     else:
         # z = C*a, and a*z'(a) = z
         zh = GF_SIGMOID_C_HI * a
         zl = 0.0 if single else gf_two_prod_lo(GF_SIGMOID_C_HI, a, zh) + GF_SIGMOID_C_LO * a
-        lg.az = zh + zl
+        lg.az = zh if single else zh + zl
     lg.W = exp_biased(-zh, -zl, single)
-    lg.w = lg.W * GF_UNBIAS
+    lg.w = lg.W * unbias(single)
     cdef double s = 1.0 + lg.w
     lg.inv = reciprocal(s, gf_two_sum_lo(1.0, lg.w, s), not single)
     lg.a = a
@@ -340,22 +364,32 @@ cdef inline double logistic_gelu_core(double x, bint tanh_form, bint single) noe
     """x * sigmoid(z(x)), computed in double; `single` selects the float32 kernel."""
     cdef Logistic lg = logistic(x, tanh_form, single)
     cdef double xs = copysign(lg.a, x)      # x clamped: finite, keeps -0.0's sign and NaN
-    cdef double pos = gf_fma(x, lg.inv.hi, xs * lg.inv.lo)
     cdef double xw = xs * lg.W
-    cdef double neg = gf_fma(xw, lg.inv.hi, xw * lg.inv.lo) * GF_UNBIAS
-    return neg if x < 0.0 else pos
+    cdef double pos, neg
+    if single:      # no low parts: 1/(1 + w) rounds once in double
+        pos = x * lg.inv.hi
+        neg = xw * lg.inv.hi
+    else:
+        pos = gf_fma(x, lg.inv.hi, xs * lg.inv.lo)
+        neg = gf_fma(xw, lg.inv.hi, xw * lg.inv.lo) * GF_UNBIAS
+    return gf_select(x < 0.0, neg, pos)
 
 
 cdef inline double logistic_grad_core(double x, bint tanh_form, bint single) noexcept nogil:
     """d/dx [x * sigmoid(z(x))], computed in double."""
     cdef Logistic lg = logistic(x, tanh_form, single)
     cdef double sq = lg.inv.hi * lg.inv.hi              # 1/(1 + w)**2 = sq + sql
-    cdef double sql = gf_two_prod_lo(lg.inv.hi, lg.inv.hi, sq) + 2.0 * lg.inv.hi * lg.inv.lo
     cdef double num_pos = 1.0 + gf_fma(lg.w, lg.az, lg.w)
     cdef double num_neg = lg.W * ((1.0 + lg.w) - lg.az)
-    cdef double pos = gf_fma(num_pos, sq, num_pos * sql)
-    cdef double neg = gf_fma(num_neg, sq, num_neg * sql) * GF_UNBIAS
-    return neg if x < 0.0 else pos
+    cdef double sql, pos, neg
+    if single:
+        pos = num_pos * sq
+        neg = num_neg * sq
+    else:
+        sql = gf_two_prod_lo(lg.inv.hi, lg.inv.hi, sq) + 2.0 * lg.inv.hi * lg.inv.lo
+        pos = gf_fma(num_pos, sq, num_pos * sql)
+        neg = gf_fma(num_neg, sq, num_neg * sql) * GF_UNBIAS
+    return gf_select(x < 0.0, neg, pos)
 
 
 # ---- the functions the loops call, one per (ufunc, dtype) ------------------

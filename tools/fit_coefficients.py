@@ -16,7 +16,7 @@ against the mpmath function, evaluated in exact arithmetic on a fine grid.
 These are the bounds quoted in the comments of _math.pxi.
 
 1. The exponential core  e**r ~= 1 + r + r**2 * q(r),  |r| <= ln(2)/2 * (1 + 2**-20).
-   The leading 1 + r is exact; q has degree 10 (double) and 5 (float32 target).
+   The leading 1 + r is exact; q has degree 10 (double) and 4 (float32 target).
    K = 4, a power of two, makes t = 1 - 8/(a+4) exact to one rounding.
 
 2. The scaled complementary normal tail.  For a >= 0,
@@ -26,7 +26,7 @@ These are the bounds quoted in the comments of _math.pxi.
    (Schonfelder, Math. Comp. 32 (1978), uses this map for erfc).  f is smooth on
    [-1, 1], f(-1) = K, f(1) = sqrt(2/pi), and is approximated by a polynomial
    in t on [-1, t(a_max)].  a_max is where gelu underflows to zero (the kernels
-   clamp |x| there): 40 for double, 16 for the float32 kernel.
+   clamp |x| there): 40 for double, 15 for the float32 kernel.
 """
 import mpmath as mp
 
@@ -115,9 +115,9 @@ if __name__ == "__main__":
     show_constant("SIGMOID_C", mp.mpf("1.702"), "1.702 (the exact decimal)")
     c, e = fit_exp(10)
     show("EXP_Q_F64", c, e, "e**r = 1 + r + r**2*q(r), |r| <= ln2/2, double kernel")
-    c, e = fit_exp(5)
+    c, e = fit_exp(4)
     show("EXP_Q_F32", c, e, "same, float32 kernel")
     c, e = fit_tail(4, 40, 23)
     show("TAIL_F64", c, e, "R(a) = f(t)/(a+4), t = (a-4)/(a+4), 0 <= a <= 40")
-    c, e = fit_tail(4, 16, 11)
-    show("TAIL_F32", c, e, "R(a) = f(t)/(a+4), t = (a-4)/(a+4), 0 <= a <= 16")
+    c, e = fit_tail(4, 15, 9)
+    show("TAIL_F32", c, e, "R(a) = f(t)/(a+4), t = (a-4)/(a+4), 0 <= a <= 15")
