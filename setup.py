@@ -8,7 +8,9 @@
   otherwise, and show_config() says so), IEEE semantics kept: no -ffast-math;
   -fno-math-errno; -ffp-contract=off so that the compiler never fuses a*b+c on
   its own (results then depend only on the source and the level, never on how
-  a loop was vectorized).
+  a loop was vectorized); -fno-trapping-math, which lets the compiler evaluate
+  both arms of a select (no value changes; the kernels compute both anyway,
+  and the loops restore the invalid flag that comparisons with NaN raise).
 
 Environment: GELU_FAST_VEC_REPORT=1 adds GCC's vectorization report
 (-fopt-info-vec-optimized) to the kernel builds.
@@ -92,7 +94,7 @@ class BuildExt(build_ext):
         if msvc:
             base, openmp = ["/O2", "/fp:precise"], ["/openmp"]
         else:
-            base = ["-O3", "-fno-math-errno", "-ffp-contract=off"]
+            base = ["-O3", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off"]
             openmp = ["-fopenmp"]
             if os.environ.get("GELU_FAST_VEC_REPORT"):
                 base.append("-fopt-info-vec-optimized")

@@ -82,16 +82,19 @@ static inline double gf_pow2_biased(double kd)
 }
 
 /*
- * c ? a : b, as bit masks.  Written as `c ? a : b` the compiler may thread the
- * condition through the code around it (duplicating the computation of each
- * arm, e.g. for a clamped argument), which then vectorizes only with masked
- * AVX-512 operations -- or not at all on AVX2/SSE2, since floating-point
- * operations under a condition may not be executed speculatively.  The masks
- * keep the data flow straight: both arms are computed, one is kept.
+ * signbit(s) ? a : b, as bit masks: the kernels' only select.  Conditions are
+ * written as signs (x < 0 as signbit(x), a > c as signbit(c - a)) because
+ * the mask then comes from a shift, which every SIMD level vectorizes for
+ * doubles -- SSE2 cannot widen the result of a comparison to a 64-bit mask.
+ * A `c ? a : b` would also let the compiler thread the condition through the
+ * code around it (duplicating the computation of each arm, e.g. for a clamped
+ * argument): blends and masked operations on AVX-512, no vectorization or
+ * speculated operations raising spurious FP flags elsewhere.  With masks the
+ * data flow stays straight: both arms are computed, one is kept.
  */
-static inline double gf_select(int c, double a, double b)
+static inline double gf_if_negative(double s, double a, double b)
 {
-    uint64_t m = (uint64_t)0 - (uint64_t)(c != 0);
+    uint64_t m = (uint64_t)0 - (gf_bits64(s) >> 63);
     return gf_from_bits64((gf_bits64(a) & m) | (gf_bits64(b) & ~m));
 }
 

@@ -64,8 +64,10 @@
 # underflowed to zero, and to 9 on the positive side, where 1 - Q and 1 + E*G
 # already round to 1), so no inf*0 or inf-inf ever happens and no underflow is
 # raised for a result that does not underflow.  Clamps and the choice between
-# the x < 0 and x >= 0 forms are bit-mask selects (gf_select, see _fp.h), so
-# the loops have no control flow; `a > c` is false for NaN, which passes through.
+# the x < 0 and x >= 0 forms are bit-mask selects on a sign (gf_if_negative,
+# see _fp.h), so the loops have no control flow: x = -0.0 takes the x < 0
+# form, which gives the same results at zero, and a NaN passes every clamp
+# (c - NaN is a NaN of positive sign).
 
 cdef extern from "_fp.h" nogil:
     double gf_fma(double a, double b, double c)
@@ -73,7 +75,7 @@ cdef extern from "_fp.h" nogil:
     double gf_two_sum_lo(double a, double b, double s)
     double gf_pow2_biased(double kd)
     double gf_pow2(double kd)
-    double gf_select(int c, double a, double b)
+    double gf_if_negative(double s, double a, double b)
     float gf_half_to_float(unsigned short h)
     unsigned short gf_float_to_half(float f)
     const int GF_HAVE_FMA
@@ -260,10 +262,10 @@ cdef inline NormalTail normal_tail(double x, bint single) noexcept nogil:
     """E and R at a = |x|, clamped as described in the design note."""
     cdef NormalTail nt
     cdef double a = fabs(x)
-    cdef double c = gf_select(x < 0.0, neg_clamp(single), 9.0)
-    a = gf_select(a > c, c, a)                  # NaN passes through
+    cdef double c = gf_if_negative(x, neg_clamp(single), 9.0)
+    a = gf_if_negative(c - a, c, a)             # clamp; NaN passes through
     # a*a would underflow below 1e-154 (float64 only): E = 1 exactly
-    cdef double aa = a if single else gf_select(a > 1e-100, a, 0.0)
+    cdef double aa = a if single else gf_if_negative(1e-100 - a, a, 0.0)
     cdef double hi = aa * aa
     cdef double lo = 0.0 if single else gf_two_prod_lo(aa, aa, hi)
     nt.E = exp_biased(-0.5 * hi, -0.5 * lo, single)
@@ -279,7 +281,7 @@ cdef inline double gelu_core(double x, bint single) noexcept nogil:
     cdef double xs = copysign(nt.a, x)      # x clamped: keeps gelu(-inf) finite, NaN passes
     cdef double neg = (xs * q_biased) * unbias(single)        # one rounding if subnormal
     cdef double pos = x * (1.0 - q_biased * unbias(single))
-    return gf_select(x < 0.0, neg, pos)
+    return gf_if_negative(x, neg, pos)
 
 
 cdef inline double gelu_grad_core(double x, bint single) noexcept nogil:
@@ -292,7 +294,7 @@ cdef inline double gelu_grad_core(double x, bint single) noexcept nogil:
         gf_two_prod_lo(nt.a, GF_INV_SQRT_2PI_HI, ac) + nt.a * GF_INV_SQRT_2PI_LO)
     cdef double g = (ac - 0.5 * nt.R) + ac_lo
     cdef double eg = (nt.E * g) * unbias(single)
-    return gf_select(x < 0.0, -eg, 1.0 + eg)
+    return gf_if_negative(x, -eg, 1.0 + eg)
 
 
 # ---- the approximations: x * sigmoid(z(x)) ---------------------------------
@@ -326,11 +328,11 @@ cdef inline Logistic logistic(double x, bint tanh_form, bint single) noexcept no
     cdef Logistic lg
     cdef double c, a2, a2l, a3, a3l, t1, t1l, t3, t3l, zh, zl
     if tanh_form:
-        c = gf_select(x < 0.0, 11.5 if single else 22.0, 7.5)
+        c = gf_if_negative(x, 11.5 if single else 22.0, 7.5)
     else:
-        c = gf_select(x < 0.0, 70.0 if single else 470.0, 24.0)
+        c = gf_if_negative(x, 70.0 if single else 470.0, 24.0)
     cdef double a = fabs(x)
-    a = gf_select(a > c, c, a)                  # NaN passes through
+    a = gf_if_negative(c - a, c, a)             # clamp; NaN passes through
     if tanh_form:
         # z = t1 + t3 = C1*a + C3*a**3, and a*z'(a) = t1 + 3*t3
         a2 = a * a
@@ -372,7 +374,7 @@ cdef inline double logistic_gelu_core(double x, bint tanh_form, bint single) noe
     else:
         pos = gf_fma(x, lg.inv.hi, xs * lg.inv.lo)
         neg = gf_fma(xw, lg.inv.hi, xw * lg.inv.lo) * GF_UNBIAS
-    return gf_select(x < 0.0, neg, pos)
+    return gf_if_negative(x, neg, pos)
 
 
 cdef inline double logistic_grad_core(double x, bint tanh_form, bint single) noexcept nogil:
@@ -389,7 +391,7 @@ cdef inline double logistic_grad_core(double x, bint tanh_form, bint single) noe
         sql = gf_two_prod_lo(lg.inv.hi, lg.inv.hi, sq) + 2.0 * lg.inv.hi * lg.inv.lo
         pos = gf_fma(num_pos, sq, num_pos * sql)
         neg = gf_fma(num_neg, sq, num_neg * sql) * GF_UNBIAS
-    return gf_select(x < 0.0, neg, pos)
+    return gf_if_negative(x, neg, pos)
 
 
 # ---- the functions the loops call, one per (ufunc, dtype) ------------------
