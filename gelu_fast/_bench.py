@@ -219,19 +219,23 @@ def median_time(fn, min_time=0.2, min_reps=5, max_reps=1000):
     return float(np.median(times))
 
 
-def compare(fns, min_time=0.3, rounds=7):
+def compare(fns, min_time=0.3, rounds=7, before=None):
     """Median seconds of each fn in {label: fn()}, timed round-robin.
 
     Each round times every function for about min_time/rounds seconds; the
     result is the median over all calls, so slow phases of the machine hit
-    every function alike.
+    every function alike.  before[label](), if given, runs (untimed) before
+    each of that label's batches, e.g. to set a thread count.
     """
-    for fn in fns.values():
+    before = before or {}
+    for label, fn in fns.items():
+        before.get(label, lambda: None)()
         fn()                      # warm up (JIT compilation, page faults)
     times = {label: [] for label in fns}
     budget = min_time / rounds
     for _ in range(rounds):
         for label, fn in fns.items():
+            before.get(label, lambda: None)()
             start = time.perf_counter()
             while True:
                 t0 = time.perf_counter()

@@ -1,0 +1,124 @@
+"""The speed targets of gelu_fast, measured side by side: python benchmarks/compare.py
+
+Prints one Markdown table (the one in BENCHMARKS.md): for each target, the
+throughput of gelu_fast and of what it is compared with, measured
+round-robin in one run (gelu_fast._bench.compare: medians of interleaved
+calls), their ratio and the target ratio.  Outputs are preallocated for
+gelu_fast and PyTorch (out=); inputs are 3*N(0,1) float32 unless noted.
+
+PyTorch is optional: without it the PyTorch rows are skipped with a message.
+Options: --quick (fewer sizes, shorter timing), --no-large (skip the 64M rows,
+which need ~1.5 GB of memory).
+"""
+import argparse
+import datetime
+import os
+import platform
+import sys
+
+import numpy as np
+
+import gelu_fast
+from gelu_fast import _bench
+
+ROWS = []
+
+
+def row(case, ours, other, other_label, target, n):
+    ratio = other / ours            # times are seconds: ratio > 1 means gelu_fast is faster
+    ok = "yes" if ratio >= target else "**no**"
+    ROWS.append((case, n / ours / 1e9, other_label, n / other / 1e9, ratio, target, ok))
+    print(f"  {case}: {n / ours / 1e9:.3f} vs {n / other / 1e9:.3f} Gelem/s -> {ratio:.2f}x "
+          f"(target {target}x)", file=sys.stderr, flush=True)
+
+
+def fns(name, dtype, n, labels, seed=0):
+    args = _bench.inputs(name, dtype, n, seed)
+    out = np.empty_like(args[-1])
+    impls = _bench.implementations(name, dtype, others=tuple(label for label in labels if label != "gelu_fast"))
+    return {label: (lambda f=impls[label]: f(*args, out)) for label in labels if label in impls}
+
+
+def versus(name, dtype, n, other, target, case, min_time):
+    f = fns(name, dtype, n, ("gelu_fast", other))
+    if other not in f:
+        print(f"  skipped {case}: {_bench.missing().get(other, other + ' unavailable')}", file=sys.stderr)
+        return
+    t = _bench.compare(f, min_time=min_time)
+    row(case, t["gelu_fast"], t[other], other, target, n)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="shorter timing (noisier)")
+    p.add_argument("--no-large", action="store_true", help="skip the 64M-element memory-bandwidth rows")
+    args = p.parse_args(argv)
+    min_time = 0.3 if args.quick else 1.0
+    try:
+        import torch
+        torch.set_num_threads(1)
+        torch_version = torch.__version__
+    except ImportError:
+        torch_version = None
+        print("PyTorch is not installed: its rows are skipped (pip install torch)", file=sys.stderr)
+
+    gelu_fast.set_num_threads(1)
+    print("1 thread (gelu_fast and PyTorch):", file=sys.stderr)
+    versus("gelu", "float32", 100_000, "torch", 1.25, "exact gelu f32, 100k", min_time)
+    versus("gelu", "float32", 1_000_000, "torch", 1.1, "exact gelu f32, 1M", min_time)
+    versus("gelu", "float64", 100_000, "torch", 4.0, "exact gelu f64, 100k", min_time)
+    versus("gelu_tanh", "float32", 100_000, "torch", 3.0, "gelu_tanh f32, 100k", min_time)
+    versus("gelu_sigmoid", "float32", 100_000, "torch", 2.5, "gelu_sigmoid f32 vs x*sigmoid(1.702x), 100k", min_time)
+    versus("gelu_backward", "float32", 100_000, "torch", 1.5, "gelu_backward f32, 100k", min_time)
+    for name in _bench.FUNCS:
+        versus(name, "float32", 1_000, "torch", 5.0, f"{name} f32, 1k (call overhead)", min_time / 3)
+    for name in _bench.FUNCS:
+        versus(name, "float32", 100_000, "numpy", 30.0, f"{name} f32, 100k vs NumPy/SciPy formula", min_time / 2)
+
+    # thread scaling: same function, 1 vs 2 threads, interleaved
+    n = 1_000_000
+    x = _bench.inputs("gelu", "float32", n)[0]
+    out = np.empty_like(x)
+
+    def run():
+        gelu_fast.gelu(x, out=out)
+    ncpu = os.cpu_count() or 1
+    if ncpu >= 2:
+        t = _bench.compare({"1": run, "2": run}, min_time=min_time,
+                           before={"1": lambda: gelu_fast.set_num_threads(1),
+                                   "2": lambda: gelu_fast.set_num_threads(2)})
+        row("exact gelu f32, 1M: 2 threads vs 1", t["2"], t["1"], "1 thread", 1.7, n)
+
+    if not args.no_large and ncpu >= 2:
+        gelu_fast.set_num_threads(2)
+        n = 64 * 2**20
+        x = (3 * np.random.default_rng(0).standard_normal(n)).astype(np.float32)
+        g = np.ones_like(x)
+        out = np.empty_like(x)
+        print("64M elements, 2 threads, against np.copyto on the same buffers:", file=sys.stderr)
+        for name in ("gelu", "gelu_tanh", "gelu_sigmoid"):
+            u = getattr(gelu_fast, name)
+            t = _bench.compare({"ours": lambda u=u: u(x, out=out), "copy": lambda: np.copyto(out, x)},
+                               min_time=min_time, rounds=5)
+            row(f"{name} f32, 64M, 2 threads vs np.copyto", t["ours"], t["copy"], "np.copyto", 0.9, n)
+        # backward moves three streams (g, x in; out) where a copy moves two
+        t = _bench.compare({"ours": lambda: gelu_fast.gelu_backward(g, x, out=out),
+                            "copy": lambda: np.copyto(out, x)}, min_time=min_time, rounds=5)
+        row("gelu_backward f32, 64M, 2 threads vs 3-stream limit (copy time x 3/2)",
+            t["ours"], t["copy"] * 1.5, "limit", 0.9, n)
+        del x, g, out
+    gelu_fast.reset_num_threads()
+
+    cfg = gelu_fast.show_config(file=open(os.devnull, "w"))
+    print(f"\n{datetime.date.today().isoformat()}, {platform.processor() or platform.machine()}, "
+          f"{ncpu} cores, SIMD level {cfg.get('simd_level', '?')}, NumPy {np.__version__}, "
+          f"PyTorch {torch_version or 'not installed'}\n")
+    print("| case | gelu_fast Gelem/s | against | their Gelem/s | ratio | target | met |")
+    print("|---|---|---|---|---|---|---|")
+    for case, ours, label, theirs, ratio, target, ok in ROWS:
+        print(f"| {case} | {ours:.3f} | {label} | {theirs:.3f} | {ratio:.2f}x | {target}x | {ok} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
