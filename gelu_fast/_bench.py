@@ -76,10 +76,10 @@ def _numpy_formula(name, dtype):
                     + x * np.exp(-x * x / dt(2)) * dt(_INV_SQRT_2PI))
     elif family == "gelu_tanh":
         def forward(x):
-            return dt(0.5) * x * (1 + np.tanh(dt(_SQRT_2_OVER_PI) * (x + dt(0.044715) * x ** 3)))
+            return dt(0.5) * x * (1 + np.tanh(dt(_SQRT_2_OVER_PI) * (x + dt(0.044715) * (x * x * x))))
 
         def grad(x):
-            t = np.tanh(dt(_SQRT_2_OVER_PI) * (x + dt(0.044715) * x ** 3))
+            t = np.tanh(dt(_SQRT_2_OVER_PI) * (x + dt(0.044715) * (x * x * x)))
             dz = dt(_SQRT_2_OVER_PI) * (1 + dt(3 * 0.044715) * x * x)
             return dt(0.5) * (1 + t) + dt(0.5) * x * (1 - t * t) * dz
     else:
@@ -94,6 +94,14 @@ def _numpy_formula(name, dtype):
             with np.errstate(over="ignore", under="ignore"):
                 return fn(*args)
         return wrapped
+    # float16: scipy.special.erf has no float16 loop and computes in float64;
+    # the result is cast back, as a user of the formula would.
+    def quiet_cast(fn):
+        def wrapped(*args):
+            with np.errstate(over="ignore", under="ignore"):
+                return np.asarray(fn(*args)).astype(dtype, copy=False)
+        return wrapped
+    quiet = quiet_cast
     if kind == "":
         return quiet(lambda x, out: forward(x))
     if kind == "grad":
