@@ -8,35 +8,11 @@ sample of 2,000 points over [-40, 40] (float32: [-20, 20]).
 """
 import argparse
 import sys
-import time
 
 import numpy as np
 
 import gelu_fast
-
-
-def median_time(fn, min_total=0.2, max_reps=200):
-    fn()
-    times = []
-    start = time.perf_counter()
-    while len(times) < 5 or (time.perf_counter() - start < min_total and len(times) < max_reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
-
-
-def reference_formula():
-    try:
-        from scipy.special import erf
-    except ImportError:
-        return None
-
-    def ref(x, out):
-        dt = x.dtype.type
-        np.multiply(dt(0.5) * x, 1 + erf(x / np.sqrt(dt(2))), out=out)
-        return out
-    return ref
+from gelu_fast._bench import implementations, median_time
 
 
 def max_ulp(fn, dtype):
@@ -72,7 +48,8 @@ def main(argv=None):
 
     gelu_fast.show_config()
     print()
-    ref = reference_formula()
+    reference = lambda dtype: implementations("gelu", dtype, others=("numpy",)).get("numpy")
+    ref = reference(np.float32)
     if ref is None:
         print("(SciPy is not installed: the reference column needs it -- pip install scipy)\n")
     ours = lambda x, out: gelu_fast.gelu(x, out=out)
@@ -81,6 +58,7 @@ def main(argv=None):
     print(header)
     print("-" * len(header))
     for dtype in (np.float32, np.float64):
+        ref = reference(dtype)
         err_ours, err_ref = max_ulp(ours, dtype), (max_ulp(ref, dtype) if ref else None)
         for n in sizes:
             x = np.random.default_rng(0).standard_normal(n).astype(dtype) * 3

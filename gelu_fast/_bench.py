@@ -24,6 +24,7 @@ import time
 import numpy as np
 
 import gelu_fast
+from gelu_fast._reference import split_name as split
 
 FUNCS = ("gelu", "gelu_grad", "gelu_backward", "gelu_tanh", "gelu_tanh_grad", "gelu_tanh_backward",
          "gelu_sigmoid", "gelu_sigmoid_grad", "gelu_sigmoid_backward")
@@ -37,14 +38,6 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 def nin(name):
     """Number of inputs of ufunc `name` (2 for the backward functions)."""
     return getattr(gelu_fast, name).nin
-
-
-def split(name):
-    """'gelu_tanh_grad' -> ('gelu_tanh', 'grad'); kind is '', 'grad' or 'backward'."""
-    for kind in ("grad", "backward"):
-        if name.endswith("_" + kind):
-            return name[: -len(kind) - 1], kind
-    return name, ""
 
 
 def inputs(name, dtype, n, seed=0):
@@ -89,19 +82,15 @@ def _numpy_formula(name, dtype):
         def grad(x):
             s = 1 / (1 + np.exp(dt(-1.702) * x))
             return s + dt(1.702) * x * s * (1 - s)
-    def quiet(fn):                       # exp overflows to inf in the tails, as intended
-        def wrapped(*args):
-            with np.errstate(over="ignore", under="ignore"):
-                return fn(*args)
-        return wrapped
-    # float16: scipy.special.erf has no float16 loop and computes in float64;
-    # the result is cast back, as a user of the formula would.
-    def quiet_cast(fn):
+    def quiet(fn):
+        """fn without the overflow warnings of exp in the tails (inf there is
+        intended), its result in `dtype`: scipy.special.erf has no float16
+        loop and computes in float64; the result is cast back, as a user of
+        the formula would."""
         def wrapped(*args):
             with np.errstate(over="ignore", under="ignore"):
                 return np.asarray(fn(*args)).astype(dtype, copy=False)
         return wrapped
-    quiet = quiet_cast
     if kind == "":
         return quiet(lambda x, out: forward(x))
     if kind == "grad":
@@ -170,7 +159,6 @@ def _torch_impl(name, dtype):
 def _jax_impl(name, dtype):
     try:
         import jax
-        import jax.numpy as jnp
     except ImportError as exc:
         _missing["jax"] = f"JAX is not installed ({exc})"
         return None
