@@ -160,8 +160,9 @@ cdef inline double exp_biased(double yh, double yl, bint single) noexcept nogil:
     yh.  Then e**r = 1 + r + r**2*q(r) on |r| <= ln2/2 * (1 + 2**-20), with q
     from tools/fit_coefficients.py: relative error 2.0e-19 (double kernel,
     degree 10) or 9.2e-9 (float32 kernel, degree 4).  The float32 kernel
-    (yh >= -120, yl ignored) reduces with k*ln2 in one FMA: its error, below
-    120 * 2**-54, is 1e-7 of a float32 ULP.
+    (yh >= -130: gelu_tanh at its clamp 11.5 reaches -127; yl ignored)
+    reduces with k*ln2 in one FMA: |k| <= 188, so the error of the rounded
+    ln 2 adds below 188 * 2**-54 = 1e-14 to r, 2e-7 of a float32 ULP.
     """
     cdef double kd = gf_fma(yh, GF_LOG2E, GF_MAGIC)
     cdef double k = kd - GF_MAGIC
@@ -211,7 +212,6 @@ cdef inline double erfcx_scaled(double a, bint single) noexcept nogil:
     # t = (a - 4)/(a + 4) = 1 - 8/(a + 4); 8*d is exact and, for a <= 12,
     # so is 1 - 8*d (Sterbenz).
     t = (1.0 - 8.0 * d) if single else (1.0 - 8.0 * d) - 8.0 * dl
-    cdef double t2, t4
     if single:
         p = -0.00027323055886977415
         p = gf_fma(p, t, 0.00034085322032299337)
