@@ -91,17 +91,23 @@ class BuildExt(build_ext):
 
     def build_extensions(self):
         msvc = self.compiler.compiler_type == "msvc"
+        # OpenMP as (compile flags, link flags), the first the compiler accepts
         if msvc:
-            base, openmp = ["/O2", "/fp:precise"], ["/openmp"]
+            base, candidates = ["/O2", "/fp:precise"], [(["/openmp"], [])]
         else:
             base = ["-O3", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off"]
-            openmp = ["-fopenmp"]
+            candidates = [(["-fopenmp"], ["-fopenmp"])]
+            if sys.platform == "darwin":     # Apple clang + libomp (Homebrew; paths from CFLAGS/LDFLAGS)
+                candidates.append((["-Xpreprocessor", "-fopenmp"], ["-lomp"]))
             if os.environ.get("GELU_FAST_VEC_REPORT"):
                 base.append("-fopt-info-vec-optimized")
-        have_omp = compiler_accepts(self.compiler, openmp, OPENMP_PROBE, link=True)
-        if not have_omp:
+        openmp, openmp_link = [], []
+        for c_flags, l_flags in candidates:
+            if compiler_accepts(self.compiler, c_flags + l_flags, OPENMP_PROBE, link=True):
+                openmp, openmp_link = c_flags, l_flags
+                break
+        else:
             print("gelu_fast: the compiler has no OpenMP; building serial kernels", file=sys.stderr)
-            openmp = []
         for ext in self.extensions:
             level = KERNEL_LEVEL.get(ext.name)
             flags = list(base)
@@ -114,7 +120,7 @@ class BuildExt(build_ext):
                 shown = " ".join(flags).replace('"', "'")
                 ext.define_macros += [("GF_SIMD_LEVEL", f'"{level}"'), ("GF_CFLAGS", f'"{shown}"'),
                                       ("CYTHON_INLINE", FORCE_INLINE["msvc" if msvc else "gcc"])]
-                ext.extra_link_args += openmp
+                ext.extra_link_args += openmp_link
             ext.extra_compile_args += flags
         super().build_extensions()
 

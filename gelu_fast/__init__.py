@@ -76,7 +76,8 @@ def show_config(file=None):
         f"  flags             : {info['cflags']}",
         f"  hardware FMA      : {'yes' if info['fma'] else 'no'}",
         f"  OpenMP            : {'on' if info['openmp'] else 'off (serial build)'}",
-        f"  threads           : {info['threads']}",
+        f"  threads           : {info['threads']}"
+        + ("  (forked child process: serial, see README Threads)" if info["forked_child"] else ""),
         f"  parallel above    : {info['parallel_min']} elements",
     ]
     print("\n".join(lines), file=file)

@@ -196,6 +196,29 @@ def implementations(name, dtype, others=("numpy", "torch", "jax")):
     return impls
 
 
+def thread_setter(label):
+    """fn(n) setting the thread count of implementation `label`, or None for
+    those that have none to set: the NumPy/SciPy formulas run on one thread,
+    and JAX fixes its thread pool when it starts."""
+    if label == "gelu_fast":
+        return gelu_fast.set_num_threads
+    if label == "torch":
+        torch = _torch()
+        return torch.set_num_threads if torch is not None else None
+    return None
+
+
+def versions():
+    """{label: version} of the implementations importable here."""
+    out = {"gelu_fast": gelu_fast.__version__, "numpy": np.__version__}
+    for label, module in (("scipy", "scipy"), ("torch", "torch"), ("jax", "jax")):
+        try:
+            out[label] = __import__(module).__version__
+        except ImportError:
+            pass
+    return out
+
+
 def missing():
     """{label: reason} for the implementations implementations() left out."""
     return dict(_missing)

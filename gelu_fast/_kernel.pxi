@@ -16,6 +16,8 @@ from numpy cimport npy_intp
 cdef extern from "_platform.h" nogil:
     int omp_get_max_threads()
     int omp_in_parallel()
+    void gf_register_fork_handler()
+    bint gf_in_forked_child()
     bint gf_invalid_raised()
     void gf_clear_invalid()
     const int GF_OPENMP
@@ -25,6 +27,9 @@ cdef extern from "_platform.h" nogil:
 
 include "_math.pxi"
 include "_loops.pxi"
+
+
+gf_register_fork_handler()
 
 
 def set_num_threads(int n):
@@ -42,7 +47,9 @@ def reset_num_threads():
 
 
 def get_num_threads():
-    """Threads a large contiguous call would use now."""
+    """Threads a large contiguous call would use now (1 in a forked child)."""
+    if gf_in_forked_child():
+        return 1
     return _user_threads if _user_threads > 0 else omp_get_max_threads()
 
 
@@ -54,4 +61,5 @@ def build_info():
         "openmp": bool(GF_OPENMP),
         "fma": bool(GF_HAVE_FMA),
         "parallel_min": PARALLEL_MIN,
+        "forked_child": bool(gf_in_forked_child()),
     }

@@ -19,6 +19,23 @@ static inline int omp_get_max_threads(void) { return 1; }
 static inline int omp_in_parallel(void) { return 0; }
 #endif
 
+/* ---- fork.  GNU OpenMP keeps its thread pool across fork() but not the
+ * threads: a child that starts a parallel region after the parent has used
+ * one waits forever for threads that do not exist (multiprocessing's default
+ * "fork" start method on Linux).  A pthread_atfork handler marks every forked
+ * child, and gelu_fast runs serial there (loop_threads, get_num_threads).
+ * Processes started by spawn/forkserver, or by exec, are unaffected. */
+#if GF_OPENMP && !defined(_WIN32)
+#include <pthread.h>
+static volatile int gf_forked = 0;
+static void gf_mark_forked_child(void) { gf_forked = 1; }
+static inline void gf_register_fork_handler(void) { pthread_atfork(NULL, NULL, gf_mark_forked_child); }
+static inline int gf_in_forked_child(void) { return gf_forked; }
+#else
+static inline void gf_register_fork_handler(void) {}
+static inline int gf_in_forked_child(void) { return 0; }
+#endif
+
 /* ---- floating-point status.  The kernels never perform an invalid
  * operation on a number (no inf*0, no inf-inf, no out-of-range int
  * conversion); the only FE_INVALID they can raise comes from ordered

@@ -1,4 +1,5 @@
-"""High-precision references and ULP errors (used by the tests and the CLI).
+"""High-precision references and ULP errors (used by the tests, the asv
+suite and `python -m gelu_fast accuracy`).
 
 The references are the mathematical definitions evaluated with mpmath at
 50 significant digits (mpmath is an optional dependency: the `test` and
@@ -19,6 +20,17 @@ the reference is mpmath's, far below one ULP of any float format.
 The error of a computed value y against the exact value v is |y - v| / ulp(v),
 with ulp(v) the spacing of the target format at v: 2**(e - p + 1) for
 2**e <= |v| < 2**(e+1), and the subnormal spacing below the normal range.
+
+A derivative f' = a + b cancels near its zero (x ~ -0.75): there its error is
+bounded relative to the terms, |error| <= bound*ULP + eps*(|a| + |b|)
+(`allowance`), and the plain ULP bound applies where the terms do not cancel,
+|f'| >= (|a| + |b|)/2 (`not_cancelling`).
+
+For float32 and float16 inputs `terms_float64` gives the same quantities in
+float64 with SciPy (ndtr, expit), vectorized: its relative error (a few
+1e-14 at worst, from the rounding of x/sqrt(2) and z(x) amplified by |x|**2
+in the tail) is ~1e-6 float32 ULP, so it measures float32 errors as well as
+mpmath does, a million times faster (the exhaustive float32 check).
 """
 import numpy as np
 
@@ -51,6 +63,43 @@ def split_name(name):
         if name.endswith("_" + kind):
             return name[: -len(kind) - 1], kind
     return name, ""
+
+
+def sample_points(dtype):
+    """Inputs for the accuracy tests and `python -m gelu_fast accuracy`:
+    thousands of points over the whole range.
+
+    Uniform over [-40, 40] (float64) / [-20, 20] (float32) and down to where
+    gelu_sigmoid underflows, dense near zero, the underflow edges of the
+    three functions (gelu ~ -38 / ~ -14), the zeros of their derivatives
+    (gelu_grad's at -0.7518), log-spaced magnitudes down to the subnormals and up to the
+    largest finite value, and the exact extremes of the format.
+    """
+    dtype = np.dtype(dtype)
+    info = np.finfo(dtype)
+    rng = np.random.default_rng(20261124)
+    big = 40.0 if dtype == np.float64 else 20.0
+    f64 = dtype == np.float64
+    # underflow edges of gelu, gelu_tanh, gelu_sigmoid
+    edges = [-38.5, -20.22, -440.97] if f64 else [-14.1, -10.74, -63.12]
+    # zeros of gelu_grad, gelu_tanh_grad, gelu_sigmoid_grad
+    zeros = [-0.7517915, -0.7524614, -0.7511543]
+    parts = [
+        rng.uniform(-big, big, 2000),
+        rng.uniform(-9, 9, 1000),
+        rng.standard_normal(400),
+        rng.uniform(-500 if f64 else -70, -big, 200),
+    ]
+    parts += [e + rng.uniform(-1.5, 1.5, 150) for e in edges]
+    parts += [z + rng.uniform(-1e-3, 1e-3, 60) for z in zeros]
+    parts += [z + rng.uniform(-1e-7, 1e-7, 30) for z in zeros]
+    lo, hi = np.log10(float(info.smallest_subnormal)), np.log10(float(info.max))
+    mags = 10.0 ** np.linspace(lo, hi - 1e-9, 400)
+    parts += [mags, -mags]
+    x = np.concatenate(parts).astype(dtype)
+    extremes = np.array([info.max, -info.max, info.tiny, -info.tiny, info.smallest_subnormal,
+                         -info.smallest_subnormal, 0.0, -0.0, 1.0, -1.0], dtype=dtype)
+    return np.unique(np.concatenate([x, extremes]))
 
 
 def _terms(mp, family, v):
@@ -109,6 +158,60 @@ def _normal_cdf(mp, v):
     a = abs(v)
     q = mp.exp(-a * a / 2) / (mp.sqrt(2 * mp.pi) * a) * (1 - 1 / (a * a))
     return q if v < 0 else 1 - q
+
+
+def ulp_float64(v, dtype):
+    """ulp(v) in `dtype` (float32 or float16) for float64 values v, vectorized
+    (v itself, not its rounding to dtype, sets the binade)."""
+    p, emin = _FORMATS[np.dtype(dtype)]
+    av = np.abs(np.asarray(v, dtype=np.float64))
+    _, e = np.frexp(av)                 # av = m * 2**e, 1/2 <= m < 1 (e = 0 for 0)
+    e = np.where(av == 0, emin + 1, e)
+    return np.ldexp(1.0, np.maximum(e - 1, emin) - p + 1)
+
+
+def terms_float64(family, x):
+    """(f(x), a, b) in float64 for float32/float16 x, with f'(x) = a + b:
+    for gelu a = Phi(x), b = x*phi(x); for the approximations a = s(z),
+    b = x*z'(x)*s(z)*(1 - s(z)).  Infinite x gives the limits (f(inf) = inf,
+    f(-inf) = -0.0, f'(inf) = 1, f'(-inf) = -0.0); NaN gives NaN.  Needs SciPy."""
+    from scipy.special import expit, ndtr
+    x = np.asarray(x)
+    if x.dtype not in (np.float32, np.float16):
+        raise TypeError(f"terms_float64 measures float32/float16 inputs, not {x.dtype}")
+    with np.errstate(all="ignore"):         # (signalling NaN inputs: the cast sets 'invalid')
+        xd = x.astype(np.float64)
+        if family == "gelu":
+            a = ndtr(xd)
+            b = xd * np.exp(-0.5 * xd * xd) * (1.0 / np.sqrt(2.0 * np.pi))
+        else:
+            if family == "gelu_tanh":
+                c1, c3 = 2.0 * np.sqrt(2.0 / np.pi), 0.044715
+                z, dz = c1 * (xd + c3 * (xd * xd * xd)), c1 * (1.0 + 3.0 * c3 * xd * xd)
+            elif family == "gelu_sigmoid":
+                z, dz = 1.702 * xd, 1.702
+            else:
+                raise ValueError(f"unknown function family {family!r}")
+            a = expit(z)
+            b = xd * dz * (a * expit(-z))      # s(z)*(1 - s(z)) without cancellation
+        f = xd * a
+    pos, neg = xd == np.inf, xd == -np.inf
+    f[pos], f[neg] = np.inf, -0.0
+    a[pos], a[neg] = 1.0, -0.0
+    b[pos | neg] = 0.0
+    return f, a, b
+
+
+def allowance(terms, ulp, dtype, g=None):
+    """eps*(|a| + |b|)*|g| / ulp in ULP: the term-relative part of the error
+    bound of a derivative (times |grad_output| for a *_backward)."""
+    scale = terms if g is None else terms * np.abs(np.asarray(g, dtype=np.float64))
+    return np.finfo(dtype).eps * scale / ulp
+
+
+def not_cancelling(value, terms):
+    """Where the derivative's terms do not cancel: |a + b| >= (|a| + |b|)/2."""
+    return np.abs(value) >= 0.5 * terms
 
 
 def ulp_of(v, dtype):

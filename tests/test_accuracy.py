@@ -18,7 +18,6 @@ mpmath = pytest.importorskip("mpmath")
 
 import gelu_fast
 from gelu_fast import _reference as ref
-from conftest import accuracy_points
 
 BOUND = {np.float32: 2.0, np.float64: 4.0}
 FLOATS = [np.float32, np.float64]
@@ -31,7 +30,7 @@ FAMILIES = ref.FAMILIES
                 ids=lambda p: f"{p[0]}-{p[1].__name__}")
 def sample(request):
     family, dtype = request.param
-    x = accuracy_points(dtype)
+    x = ref.sample_points(dtype)
     exact = {"f": ref.reference(family, x), "grad": ref.reference(family + "_grad", x)}
     ulp = np.array([float(ref.ulp_of(v, dtype)) if mpmath.isfinite(v) else np.inf
                     for v in exact["grad"]])
@@ -84,14 +83,14 @@ def test_grad(sample):
     s = sample
     err = ref.ulp_errors(s.u.grad(s.x), s.exact["grad"], s.dtype)
     # near the zero: |err| <= bound*ULP + eps*(|a| + |b|)
-    allowance = np.finfo(s.dtype).eps * s.terms / s.ulp
+    allowance = ref.allowance(s.terms, s.ulp, s.dtype)
     excess = err - allowance
     worst = np.argmax(excess)
     assert excess.max() <= BOUND[s.dtype], (
         f"max {err[worst]:.3f} ULP (allowance {allowance[worst]:.3f}) at x={s.x[worst]!r}")
     # where the terms do not cancel (|f'| >= half their scale) the plain bound holds
     grad = np.array([float(v) for v in s.exact["grad"]])
-    plain = np.abs(grad) >= 0.5 * s.terms
+    plain = ref.not_cancelling(grad, s.terms)
     print(f"{s.family}_grad {s.dtype.__name__}: max {err[plain].max():.3f} ULP where the terms "
           f"do not cancel, max excess {excess.max():.3f} ULP over the term-relative bound")
     assert plain.sum() > 0.8 * len(s.x)
@@ -159,23 +158,8 @@ def test_float16_within_one_ulp():
         family, kind = ref.split_name(name)
         if kind == "grad":
             ulp = np.array([float(ref.ulp_of(v, np.float16)) for v in exact])
-            err = err - np.finfo(np.float16).eps * ref.term_scale(h, family) / ulp
+            err = err - ref.allowance(ref.term_scale(h, family), ulp, np.float16)
         assert err.max() <= 1.0, f"{name}: max {err.max():.3f} ULP"
-
-
-def _second_term_f64(family, x):
-    """|b| of a derivative written a + b, in float64 (for the allowance)."""
-    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        if family == "gelu":
-            return np.abs(x) * np.exp(-x * x / 2) / np.sqrt(2 * np.pi)
-        if family == "gelu_tanh":
-            c1 = 2 * np.sqrt(2 / np.pi)
-            z, dz = c1 * (x + 0.044715 * x**3), c1 * (1 + 3 * 0.044715 * x * x)
-        else:
-            z, dz = 1.702 * x, 1.702
-        e = np.exp(-np.abs(z))
-        b = np.abs(x) * dz * e / (1 + e) ** 2
-        return np.where(np.isfinite(b), b, 0.0)
 
 
 @pytest.mark.parametrize("name", ALL_NAMES)
@@ -189,18 +173,11 @@ def test_float32_dense_scan_against_float64(name):
     u = getattr(gelu_fast, name)
     y = u(x).astype(np.float64)
     r = u(x.astype(np.float64))
-    r32 = r.astype(np.float32)
-    spacing = np.spacing(np.abs(r32)).astype(np.float64)
-    # spacing of the exact value: below a power of two, the smaller one
-    pow2 = (np.abs(r32) > np.abs(r)) & (np.frexp(r32)[0] == 0.5)
-    spacing[pow2] /= 2
-    spacing = np.maximum(spacing, float(np.finfo(np.float32).smallest_subnormal))
+    spacing = ref.ulp_float64(r, np.float32)     # of the exact value, not of its rounding
     err = np.abs(y - r) / spacing
     family, kind = ref.split_name(name)
     if kind == "grad":      # term-relative near the zero, as above
-        # for x < 0 the terms a > 0 > b: |a| + |b| = f'(x) + 2|b|
-        xd = x.astype(np.float64)
-        terms = np.where(xd < 0, r + 2 * _second_term_f64(family, xd), 0.0)
-        err = err - np.finfo(np.float32).eps * terms / spacing
+        _, a, b = ref.terms_float64(family, x)
+        err = err - ref.allowance(np.abs(a) + np.abs(b), spacing, np.float32)
     print(f"{name} float32 dense scan: max {err.max():.3f} ULP")
     assert err.max() <= 1.0, f"{name}: max {err.max():.3f} ULP"

@@ -175,6 +175,22 @@ def test_partial_overlap_handled_by_numpy():
     np.testing.assert_array_equal(buf[1:], expected)
 
 
+@pytest.mark.parametrize("shift", [1, -1, 9, -64, 4097])
+@pytest.mark.parametrize("u", ALL, ids=lambda u: u.__name__)
+def test_partial_overlap_large(u, shift):
+    """out shifted against its inputs in one buffer, large enough for the
+    threaded contiguous path: NumPy's overlap handling must still apply."""
+    n = 100_003
+    buf = np.linspace(-7, 7, n + 10_000)
+    x = buf[5000:5000 + n]
+    out = buf[5000 + shift:5000 + shift + n]
+    args = (x,) * u.nin
+    expected = u(*(a.copy() for a in args))
+    gelu_fast.set_num_threads(2)
+    u(*args, out=out)
+    np.testing.assert_array_equal(out, expected)
+
+
 @pytest.mark.parametrize("bad", [np.array([1 + 2j]), np.array(["a"]), np.array([object()]),
                                  np.zeros(2, dtype=[("a", "f8")])])
 @pytest.mark.parametrize("u", ALL, ids=lambda u: u.__name__)
@@ -187,12 +203,20 @@ def test_bad_input_types_raise_and_leave_out_untouched(u, bad):
 
 def test_bad_out():
     x = np.ones(4)
-    with pytest.raises(ValueError):
-        gelu(x, out=np.empty(3))
+    for out, error, message in [(np.full(3, 7.0), ValueError, "shape"),
+                                (np.full(4, 7, dtype=np.int64), TypeError, "cast"),
+                                (np.full(4, 7.0, dtype=np.float32), TypeError, "cast")]:
+        with pytest.raises(error, match=message):
+            gelu(x, out=out, casting="same_kind" if out.dtype.kind == "i" else "safe")
+        assert (out == 7).all(), "nothing written on error"
     with pytest.raises(TypeError):
         gelu(x, out=[0.0] * 4)
+    with pytest.raises(ValueError):
+        gelu(x, out=(np.empty(4), np.empty(4)))
     with pytest.raises(TypeError):
         gelu(None)
+    with pytest.raises(TypeError):
+        gelu([1.0, None])
 
 
 def test_array_ufunc_override():

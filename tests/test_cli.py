@@ -1,0 +1,219 @@
+"""python -m gelu_fast: info, bench, accuracy (tables, --json, --plot,
+the exhaustive float32 machinery) and its handling of wrong arguments."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import gelu_fast
+from gelu_fast import _bench, _cli
+
+
+def run(capsys, *argv):
+    code = _cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_info_is_the_default(capsys):
+    code, out, _ = run(capsys)
+    assert code == 0
+    assert "SIMD level" in out and "optional packages" in out
+    code2, out2, _ = run(capsys, "info")
+    assert code2 == 0 and out2 == out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["bench", "--funcs", "gelu,relu"], "unknown function 'relu'"),
+    (["bench", "--dtypes", "int8"], "unknown dtype 'int8'"),
+    (["bench", "--sizes", "0"], "sizes must be whole numbers"),
+    (["bench", "--sizes", "1e3,abc"], "got 'abc'"),
+    (["bench", "--sizes", "1.5"], "sizes must be whole numbers"),
+    (["bench", "--threads", "0"], "threads must be positive"),
+    (["bench", "--min-time", "-1"], "must be a positive number"),
+    (["bench", "--with", "tensorflow"], "unknown implementation"),
+    (["bench", "--json", "/nonexistent-dir/x.json"], "does not exist"),
+    (["accuracy", "--points", "0"], "must be a positive number"),
+    (["accuracy", "--jobs", "two"], "must be a positive number"),
+    (["frobnicate"], "invalid choice"),
+    (["bench", "--no-such-option"], "unrecognized arguments"),
+])
+def test_wrong_arguments_exit_2(capsys, argv, message):
+    with pytest.raises(SystemExit) as exc:
+        _cli.main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "usage:" in err and "Traceback" not in err
+
+
+def test_wrong_argument_in_a_real_process():
+    p = subprocess.run([sys.executable, "-m", "gelu_fast", "bench", "--sizes", "-5"],
+                       capture_output=True, text=True)
+    assert p.returncode == 2
+    assert "sizes must be whole numbers" in p.stderr and "Traceback" not in p.stderr
+    assert p.stdout == ""
+
+
+def test_bench_table_and_json(capsys, tmp_path):
+    path = tmp_path / "bench.json"
+    default_threads = gelu_fast.get_num_threads()
+    code, out, err = run(capsys, "bench", "--funcs", "gelu,gelu_backward", "--dtypes", "float32",
+                         "--sizes", "1000,5000", "--threads", "1,2", "--with", "numpy",
+                         "--min-time", "0.01", "--json", str(path))
+    assert code == 0
+    data = json.loads(path.read_text())
+    ours = [r for r in data["results"] if r["label"] == "gelu_fast"]
+    assert {(r["func"], r["size"], r["threads"]) for r in ours} == {
+        (f, n, t) for f in ("gelu", "gelu_backward") for n in (1000, 5000) for t in (1, 2)}
+    for r in data["results"]:
+        assert r["seconds"] > 0
+        assert r["gelem_per_s"] == pytest.approx(r["size"] / r["seconds"] / 1e9)
+    assert data["machine"]["simd_level"] == gelu_fast.show_config(file=open(os.devnull, "w"))["simd_level"]
+    # the table: one line per case, gelu_fast's throughput as in the JSON
+    lines = [ln for ln in out.splitlines() if ln.startswith(("gelu ", "gelu_backward "))]
+    assert len(lines) == 8
+    first = lines[0].split()
+    assert first[:4] == ["gelu", "float32", "1e3", "1"]
+    assert float(first[4]) == pytest.approx(ours[0]["gelem_per_s"], abs=5e-4)
+    assert "done in" in err                               # progress went to stderr
+    assert "gelu float32 n=1e3 threads=1" in err
+    assert gelu_fast.get_num_threads() == default_threads           # thread count restored
+
+
+def test_bench_compares_with_the_reference_formula(capsys):
+    pytest.importorskip("scipy")
+    results, notes = _cli.run_bench(["gelu"], ["float64"], [2000], [1], ["numpy"], 0.01,
+                                    progress=_cli.Progress(1, open(os.devnull, "w")))
+    labels = {r["label"] for r in results}
+    assert labels == {"gelu_fast", "numpy"}
+
+
+def test_bench_plot(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "bench.png"
+    code, _, _ = run(capsys, "bench", "--funcs", "gelu,gelu_tanh", "--dtypes", "float32,float64",
+                     "--sizes", "1e3,1e4", "--with", "numpy", "--min-time", "0.01", "--plot", str(path))
+    assert code == 0
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+    assert not [f for f in os.listdir(tmp_path) if f.startswith(".tmp-")]
+
+
+def test_plot_without_matplotlib(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)        # import fails
+    path = tmp_path / "x.png"
+    with pytest.raises(SystemExit) as exc:
+        _cli.main(["bench", "--plot", str(path)])
+    assert exc.value.code == 2
+    assert "needs matplotlib" in capsys.readouterr().err
+    assert not path.exists()
+
+
+def test_unknown_image_type(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    with pytest.raises(SystemExit) as exc:
+        _cli.main(["accuracy", "--plot", str(tmp_path / "x.docx")])
+    assert exc.value.code == 2 and "unknown image type" in capsys.readouterr().err
+
+
+def test_accuracy_table_and_json(capsys, tmp_path):
+    pytest.importorskip("mpmath")
+    pytest.importorskip("scipy")
+    path = tmp_path / "acc.json"
+    code, out, _ = run(capsys, "accuracy", "--funcs", "gelu,gelu_grad,gelu_backward",
+                       "--dtypes", "float32,float64", "--points", "400", "--with", "numpy",
+                       "--json", str(path))
+    assert code == 0
+    rows = json.loads(path.read_text())["sample"]
+    assert [(r["func"], r["dtype"]) for r in rows] == [
+        (f, d) for d in ("float32", "float64") for f in ("gelu", "gelu_grad", "gelu_backward")]
+    for r in rows:
+        assert r["points"] == 400 and r["reference"] == "mpmath"
+        assert 0 <= r["mean_ulp"] <= r["max_ulp"] <= r["bound_ulp"]
+    gelu32 = rows[0]
+    assert gelu32["max_ulp"] > 0.3                   # a real measurement, not zeros
+    assert gelu32["others_max_ulp"]["numpy"] > 1e6   # the textbook formula in the tail
+    assert "gelu_backward" in out and "numpy max" in out
+
+
+def test_accuracy_without_mpmath_uses_the_float64_reference(capsys, monkeypatch, tmp_path):
+    pytest.importorskip("scipy")
+    monkeypatch.setitem(sys.modules, "mpmath", None)
+    path = tmp_path / "acc.json"
+    code, _, err = run(capsys, "accuracy", "--funcs", "gelu_tanh,gelu_tanh_grad", "--points", "500",
+                       "--with", "numpy", "--json", str(path))
+    assert code == 0
+    rows = json.loads(path.read_text())["sample"]
+    assert {r["dtype"] for r in rows} == {"float16", "float32"}      # float64 needs mpmath
+    assert all(r["reference"] == "scipy-float64" and r["max_ulp"] <= r["bound_ulp"] for r in rows)
+    assert "float64 needs it" in err
+
+
+def test_accuracy_plot(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("mpmath")
+    path = tmp_path / "acc.png"
+    code, _, _ = run(capsys, "accuracy", "--funcs", "gelu,gelu_sigmoid_grad", "--points", "300",
+                     "--with", "numpy", "--plot", str(path))
+    assert code == 0
+    assert path.read_bytes()[:4] == b"\x89PNG" and path.stat().st_size > 10_000
+
+
+# ---- the exhaustive float32 check ------------------------------------------
+
+TAIL = 0xC1000000           # float32 bit patterns from -8.0 down (the negative tail)
+ONE = 0x3F800000            # from 1.0 up
+NANS = 0x7FC00000           # quiet NaNs
+
+
+@pytest.mark.parametrize("start", [TAIL, ONE, NANS])
+def test_exhaustive_chunk_within_the_bound(start):
+    pytest.importorskip("scipy")
+    part = _cli.exhaustive_chunk((start, _bench.FUNCS, None))
+    assert set(part) == {"gelu", "gelu_grad", "gelu_backward", "gelu_tanh", "gelu_tanh_grad",
+                         "gelu_tanh_backward", "gelu_sigmoid", "gelu_sigmoid_grad", "gelu_sigmoid_backward"}
+    for func, (mx, at_x, at_g, total, count) in part.items():
+        assert count == _cli.EXHAUSTIVE_CHUNK
+        assert mx <= 2.0, (func, mx, at_x)
+        if start == NANS:
+            assert mx == 0.0                 # NaN in, NaN out
+        elif not func.endswith("backward"):
+            assert mx > 0.2                  # measured, not zeros
+
+
+def test_exhaustive_chunk_finds_errors():
+    """A function one ULP off, and one that loses NaN, are caught."""
+    pytest.importorskip("scipy")
+
+    def one_ulp_off(x):
+        return np.nextafter(gelu_fast.gelu(x), np.float32(np.inf))
+
+    def zero_for_nan(x):
+        return np.nan_to_num(gelu_fast.gelu(x), nan=0.0)
+    part = _cli.exhaustive_chunk((TAIL, ("gelu",), {"gelu": one_ulp_off}))
+    assert 1.0 <= part["gelu"][0] <= 1.0 + 0.75      # + the kernel's own error
+    part = _cli.exhaustive_chunk((NANS, ("gelu",), {"gelu": zero_for_nan}))
+    assert part["gelu"][0] == np.inf
+
+
+def test_exhaustive_runs_on_worker_processes():
+    pytest.importorskip("scipy")
+    with open(os.devnull, "w") as devnull:
+        res = _cli.run_exhaustive(["gelu", "gelu_tanh_grad"], jobs=2, progress_stream=devnull,
+                                  starts=[ONE, TAIL])
+    for func in ("gelu", "gelu_tanh_grad"):
+        assert res[func]["inputs"] == 2 * _cli.EXHAUSTIVE_CHUNK
+        assert 0.2 < res[func]["max_ulp"] <= 2.0
+        assert 0 < res[func]["mean_ulp"] < res[func]["max_ulp"]
+
+
+def test_console_script():
+    exe = shutil.which("gelu-fast")
+    if exe is None:
+        pytest.skip("the gelu-fast script is not installed (pip install -e . installs it)")
+    p = subprocess.run([exe, "bench", "--funcs", "nope"], capture_output=True, text=True)
+    assert p.returncode == 2 and "gelu-fast bench: error" in p.stderr
