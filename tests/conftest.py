@@ -4,6 +4,11 @@ import pytest
 import gelu_fast
 
 
+def pytest_configure(config):
+    # also declared in pyproject.toml; repeated here for runs from a copy of tests/
+    config.addinivalue_line("markers", "slow: long-running tests (huge arrays); run with -m slow")
+
+
 @pytest.fixture(autouse=True)
 def _restore_threads():
     yield

@@ -12,7 +12,6 @@ would use `vmulsd`/`mulsd`-style instructions only.
 Needs GNU objdump (binutils, present wherever the package was compiled) and
 an x86-64 build with symbols; skipped otherwise.
 """
-import os
 import platform
 import re
 import shutil
