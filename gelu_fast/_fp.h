@@ -67,18 +67,20 @@ static inline double gf_two_sum_lo(double a, double b, double s)
 }
 
 /*
- * 2**(k + 200) from kd = k + 0x1.8p52, for integer -1223 < k < 824.
+ * 2**(k + bias) from kd = k + 0x1.8p52, for integers with -1023 < k + bias < 1024.
  * Adding 0x1.8p52 (= 6755399441055744.0) to a double of magnitude < 2**51
  * rounds it to an integer k held in the low bits of the sum's significand
  * (Muller, ch. 11, "rounding with a magic constant"); shifting those bits into
  * the exponent field builds the power of two without an int conversion, which
- * SSE2 cannot vectorize for 64-bit integers.  The +200 bias keeps the
- * intermediate results of the kernels normal: they multiply by 2**-200 as
- * their very last step, so a subnormal result is rounded only once.
+ * SSE2 cannot vectorize for 64-bit integers.  The double kernels use bias
+ * 200 (undone by GF_UNBIAS), which keeps their intermediate results normal: they
+ * multiply by 2**-200 as their very last step, so a subnormal result is
+ * rounded only once; the float32 kernels need no bias (their subnormals are
+ * normal doubles).
  */
-static inline double gf_pow2_biased(double kd)
+static inline double gf_pow2(double kd, int bias)
 {
-    return gf_from_bits64((gf_bits64(kd) + (uint64_t)(1023 + 200)) << 52);
+    return gf_from_bits64((gf_bits64(kd) + (uint64_t)(1023 + bias)) << 52);
 }
 
 /*
@@ -96,12 +98,6 @@ static inline double gf_if_negative(double s, double a, double b)
 {
     uint64_t m = (uint64_t)0 - (gf_bits64(s) >> 63);
     return gf_from_bits64((gf_bits64(a) & m) | (gf_bits64(b) & ~m));
-}
-
-/* 2**k from kd = k + 0x1.8p52, for integer -1023 < k < 1024 (as above, no bias). */
-static inline double gf_pow2(double kd)
-{
-    return gf_from_bits64((gf_bits64(kd) + (uint64_t)1023) << 52);
 }
 
 /*

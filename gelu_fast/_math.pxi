@@ -73,8 +73,7 @@ cdef extern from "_fp.h" nogil:
     double gf_fma(double a, double b, double c)
     double gf_two_prod_lo(double a, double b, double p)
     double gf_two_sum_lo(double a, double b, double s)
-    double gf_pow2_biased(double kd)
-    double gf_pow2(double kd)
+    double gf_pow2(double kd, int bias)
     double gf_if_negative(double s, double a, double b)
     float gf_half_to_float(unsigned short h)
     unsigned short gf_float_to_half(float f)
@@ -91,7 +90,7 @@ cdef extern from *:
     static const double GF_LN2 = 0.6931471805599453;          /* ln 2, correctly rounded */
     static const double GF_INV_SQRT_2PI_HI = 0.3989422804014327;   /* 1/sqrt(2 pi) = HI + LO */
     static const double GF_INV_SQRT_2PI_LO = -2.49232720227773e-17; /* to ~2**-107 */
-    static const double GF_UNBIAS = 6.223015277861142e-61;   /* 2**-200, undoes gf_pow2_biased */
+    static const double GF_UNBIAS = 6.223015277861142e-61;   /* 2**-200, undoes gf_pow2(kd, 200) */
     /* The approximations' constants as exact-decimal HI + LO pairs
        (tools/fit_coefficients.py): z = C1*x + C3*x**3 for the tanh form,
        z = C*x for the sigmoid form. */
@@ -174,7 +173,7 @@ cdef inline double exp_biased(double yh, double yl, bint single) noexcept nogil:
         q = gf_fma(q, r, 0.04166694269349216)
         q = gf_fma(q, r, 0.16666577451065862)
         q = gf_fma(q, r, 0.4999999941951793)
-        return (1.0 + gf_fma(r * r, q, r)) * gf_pow2(kd)
+        return (1.0 + gf_fma(r * r, q, r)) * gf_pow2(kd, 0)
     else:
         r = gf_fma(-k, GF_LN2_HI, yh) + gf_fma(-k, GF_LN2_LO, yl)
         q = 2.0892452996499737e-09
@@ -188,7 +187,7 @@ cdef inline double exp_biased(double yh, double yl, bint single) noexcept nogil:
         q = gf_fma(q, r, 0.04166666666666664)
         q = gf_fma(q, r, 0.1666666666666667)
         q = gf_fma(q, r, 0.5)
-    return (1.0 + gf_fma(r * r, q, r)) * gf_pow2_biased(kd)
+    return (1.0 + gf_fma(r * r, q, r)) * gf_pow2(kd, 200)
 
 
 cdef inline double erfcx_scaled(double a, bint single) noexcept nogil:
