@@ -40,7 +40,6 @@ from gelu_fast import _bench
 from gelu_fast import _reference as ref
 
 OTHERS = ("numpy", "torch", "jax")
-KINDS = ("", "grad", "backward")
 BOUND_ULP = {"float16": 1.0, "float32": 2.0, "float64": 4.0}     # README, Accuracy
 EXHAUSTIVE_CHUNK = 2**22                 # float32 bit patterns per task (~30 MB per array)
 
