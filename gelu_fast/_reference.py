@@ -245,6 +245,18 @@ def ulp_errors(computed, exact, dtype=None):
     return out
 
 
+def ulp_errors_float64(computed, exact, ulp):
+    """ulp_errors for a float64 reference (terms_float64) with its ulp
+    (ulp_float64), vectorized: |computed - exact| / ulp, and for special
+    values 0 where computed is the same special value (NaN for NaN), else inf."""
+    y = np.asarray(computed).astype(np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        err = np.abs(y - exact) / ulp
+    special = ~np.isfinite(exact) | ~np.isfinite(y)
+    same = (y == exact) | (np.isnan(y) & np.isnan(exact))
+    return np.where(special, np.where(same, 0.0, np.inf), err)
+
+
 def term_scale(x, family="gelu"):
     """|a| + |b| in float64 for a derivative written a + b (for gelu,
     |Phi(x)| + |x*phi(x)|): the scale of the derivative's terms, for the
