@@ -48,9 +48,7 @@ def reset_num_threads():
 
 def get_num_threads():
     """Threads a large contiguous call would use now (1 in a forked child)."""
-    if gf_in_forked_child():
-        return 1
-    return _user_threads if _user_threads > 0 else omp_get_max_threads()
+    return requested_threads()
 
 
 def build_info():
