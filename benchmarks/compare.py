@@ -9,6 +9,11 @@ gelu_fast and PyTorch (out=); inputs are 3*N(0,1) float32 unless noted.
 PyTorch is optional: without it the PyTorch rows are skipped with a message.
 Options: --quick (fewer sizes, shorter timing), --no-large (skip the 64M rows,
 which need ~1.5 GB of memory).
+
+--threshold prints instead how much 2 threads speed up a call of 2k-64k
+elements (the measurement behind the parallel thresholds of
+gelu_fast/_loops.pxi.tp): the thresholds are lowered for the run, so both
+thread counts really run at every size.
 """
 import argparse
 import datetime
@@ -53,10 +58,14 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="shorter timing (noisier)")
     p.add_argument("--no-large", action="store_true", help="skip the 64M-element memory-bandwidth rows")
+    p.add_argument("--threshold", action="store_true",
+                   help="measure the 2-thread speed-up at 2k-64k elements instead")
     args = p.parse_args(argv)
     global _bench
     from gelu_fast import _bench
     min_time = 0.3 if args.quick else 1.0
+    if args.threshold:
+        return threshold_table(min_time)
     try:
         import torch
         torch.set_num_threads(1)
@@ -120,6 +129,38 @@ def main(argv=None):
     print("|---|---|---|---|---|---|---|")
     for case, ours, label, theirs, ratio, target, ok in ROWS:
         print(f"| {case} | {ours:.3f} | {label} | {theirs:.3f} | {ratio:.2f}x | {target}x | {ok} |")
+    return 0
+
+
+def threshold_table(min_time):
+    """Median time with 1 thread / with 2 threads, per size, interleaved."""
+    if (os.cpu_count() or 1) < 2:
+        print("needs at least 2 cores", file=sys.stderr)
+        return 1
+    from gelu_fast import _kernel
+    saved = _kernel.parallel_min()
+    sizes = [2**k for k in range(11, 17)]
+    cases = [(name, dtype) for dtype in ("float32", "float16", "float64")
+             for name in ("gelu", "gelu_tanh", "gelu_sigmoid", "gelu_backward")]
+    print("| function | dtype | " + " | ".join(str(n) for n in sizes) + " |")
+    print("|---|---|" + "---|" * len(sizes))
+    try:
+        for dtype in saved:
+            _kernel._set_parallel_min(dtype, 2)
+        for name, dtype in cases:
+            cells = []
+            for n in sizes:
+                run = fns(name, dtype, n, ("gelu_fast",))["gelu_fast"]
+                t = _bench.compare({"1": run, "2": run}, min_time=min_time / 4,
+                                   before={"1": lambda: gelu_fast.set_num_threads(1),
+                                           "2": lambda: gelu_fast.set_num_threads(2)})
+                cells.append(f"{t['1'] / t['2']:.2f}x")
+            print(f"| {name} | {dtype} | " + " | ".join(cells) + " |", flush=True)
+    finally:
+        for dtype, n in saved.items():
+            _kernel._set_parallel_min(dtype, n)
+        gelu_fast.reset_num_threads()
+    print(f"\n2 threads vs 1 (time with 1 / time with 2; > 1: threads pay); thresholds in use: {saved}")
     return 0
 
 

@@ -78,7 +78,8 @@ def show_config(file=None):
         f"  OpenMP            : {'on' if info['openmp'] else 'off (serial build)'}",
         f"  threads           : {info['threads']}"
         + ("  (forked child process: serial, see README Threads)" if info["forked_child"] else ""),
-        f"  parallel above    : {info['parallel_min']} elements",
+        "  parallel from     : " + ", ".join(f"{n} ({dt})" for dt, n in info["parallel_min"].items())
+        + " elements",
     ]
     print("\n".join(lines), file=file)
     return info

@@ -58,6 +58,6 @@ def build_info():
         "cflags": gf_cflags.decode(),
         "openmp": bool(GF_OPENMP),
         "fma": bool(GF_HAVE_FMA),
-        "parallel_min": PARALLEL_MIN,
+        "parallel_min": parallel_min(),
         "forked_child": bool(gf_in_forked_child()),
     }

@@ -58,14 +58,46 @@ def test_bit_identical_across_thread_counts(dtype):
     np.testing.assert_array_equal(gelu(strided), results[1][0])
 
 
-def test_chunk_boundaries():
-    """Sizes around the parallel threshold and chunk rounding."""
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_chunk_boundaries(dtype):
+    """Sizes around the dtype's parallel threshold and the chunk rounding."""
     gelu_fast.set_num_threads(2)
+    m = gelu_fast._kernel.parallel_min()[np.dtype(dtype).name]
     rng = np.random.default_rng(6)
-    for n in (16383, 16384, 16385, 32767, 32768 + 63, 65536 + 1):
-        x = rng.standard_normal(n)
+    for n in (m - 1, m, m + 1, 2 * m - 1, 2 * m + 63, 4 * m + 1):
+        x = rng.standard_normal(n).astype(dtype)
         y = gelu(x)
-        np.testing.assert_array_equal(y, gelu(x[::-1])[::-1])
+        np.testing.assert_array_equal(y, gelu(x[::-1])[::-1])     # the reversed view runs serial
+
+
+def test_parallel_thresholds():
+    kernel = gelu_fast._kernel
+    saved = kernel.parallel_min()
+    assert saved == {"float16": 4096, "float32": 8192, "float64": 4096}
+    assert gelu_fast.show_config(file=open(os.devnull, "w"))["parallel_min"] == saved
+    for bad_dtype in ("float128", "int32"):
+        with pytest.raises(ValueError, match="no such dtype"):
+            kernel._set_parallel_min(bad_dtype, 100)
+    with pytest.raises(ValueError, match=">= 2"):
+        kernel._set_parallel_min("float32", 1)
+    assert kernel.parallel_min() == saved            # failed calls change nothing
+    # a threshold of 2 sends tiny arrays through the threaded path: same bits
+    rng = np.random.default_rng(9)
+    gelu_fast.set_num_threads(2)
+    try:
+        for dtype in saved:
+            x = (5 * rng.standard_normal(1001)).astype(dtype)
+            g = rng.standard_normal(1001).astype(dtype)
+            serial = [gelu(x), gelu_fast.gelu_sigmoid_backward(g, x)]
+            kernel._set_parallel_min(dtype, 2)
+            assert kernel.parallel_min()[dtype] == 2
+            threaded = [gelu(x), gelu_fast.gelu_sigmoid_backward(g, x)]
+            for a, b in zip(serial, threaded):
+                np.testing.assert_array_equal(a.view(np.uint8), b.view(np.uint8))
+    finally:
+        for dtype, n in saved.items():
+            kernel._set_parallel_min(dtype, n)
+    assert kernel.parallel_min() == saved
 
 
 def test_concurrent_python_threads():
