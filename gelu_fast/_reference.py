@@ -32,6 +32,8 @@ float64 with SciPy (ndtr, expit), vectorized: its relative error (a few
 in the tail) is ~1e-6 float32 ULP, so it measures float32 errors as well as
 mpmath does, a million times faster (the exhaustive float32 check).
 """
+import hashlib
+
 import numpy as np
 
 DIGITS = 50
@@ -122,28 +124,61 @@ def _terms(mp, family, v):
     return v * s, s, v * dz * s * one_minus_s
 
 
+_TERMS_CACHE = {}
+_TERMS_CACHE_SIZE = 8
+
+
+def reference_terms(family, x):
+    """(value, first term, second term) of the family's function and its
+    derivative at every element of x, as object arrays of mpf, derivative =
+    first + second.  A non-finite x gives (x, x, 0).
+
+    Each point costs one mpmath evaluation, and the last few inputs are
+    remembered: the function, its derivative, the backward and the term
+    scale of one sample (what a test or an accuracy row asks for in turn)
+    share it.
+    """
+    x = np.asarray(x)
+    key = (family, x.dtype.str, x.shape, hashlib.sha1(np.ascontiguousarray(x).view(np.uint8)).digest())
+    hit = _TERMS_CACHE.get(key)
+    if hit is not None:
+        return hit
+    mp = _mp()
+    flat = x.ravel()
+    value, a, b = (np.empty(flat.shape, dtype=object) for _ in range(3))
+    for i, xv in enumerate(flat):
+        v = mp.mpf(float(xv))
+        if mp.isfinite(v):
+            value[i], a[i], b[i] = _terms(mp, family, v)
+        else:
+            value[i], a[i], b[i] = v, v, mp.mpf(0)
+    out = tuple(arr.reshape(x.shape) for arr in (value, a, b))
+    if len(_TERMS_CACHE) >= _TERMS_CACHE_SIZE:
+        del _TERMS_CACHE[next(iter(_TERMS_CACHE))]     # the oldest
+    _TERMS_CACHE[key] = out
+    return out
+
+
 def reference(name, x, g=None):
     """Exact values (mpmath mpf objects, as an object array) of a function.
 
     name: any gelu_fast ufunc name; for a *_backward, g is grad_output.
     """
-    mp = _mp()
     family, kind = split_name(name)
     x = np.asarray(x)
-    flat = x.ravel()
-    gflat = None if g is None else np.broadcast_to(np.asarray(g), x.shape).ravel()
-    out = np.empty(flat.shape, dtype=object)
-    for i, xv in enumerate(flat):
-        v = mp.mpf(float(xv))
-        if not mp.isfinite(v):
-            out[i] = v
-            continue
-        value, a, b = _terms(mp, family, v)
-        r = value if kind == "" else a + b
-        if kind == "backward":
-            r = mp.mpf(float(gflat[i])) * r
-        out[i] = r
-    return out.reshape(x.shape)
+    value, a, b = reference_terms(family, x)
+    if kind == "":
+        return value.copy()
+    r = a + b
+    if kind == "backward":
+        mp = _mp()
+        gflat = np.broadcast_to(np.asarray(g), x.shape).ravel()
+        flat = r.ravel()
+        for i, (gv, v) in enumerate(zip(gflat, flat)):
+            if mp.isfinite(v):          # a non-finite x gives x, as for the other kinds
+                flat[i] = mp.mpf(float(gv)) * v
+        r = flat.reshape(x.shape)
+    return r
 
 
 def _normal_cdf(mp, v):
@@ -260,14 +295,9 @@ def ulp_errors_float64(computed, exact, ulp):
 def term_scale(x, family="gelu"):
     """|a| + |b| in float64 for a derivative written a + b (for gelu,
     |Phi(x)| + |x*phi(x)|): the scale of the derivative's terms, for the
-    error bound near its zero."""
-    mp = _mp()
-    out = np.empty(np.shape(x), dtype=np.float64)
-    for i, xv in enumerate(np.asarray(x).ravel()):
-        v = mp.mpf(float(xv))
-        if not mp.isfinite(v):
-            out.flat[i] = 0.0
-            continue
-        _, a, b = _terms(mp, family, v)
-        out.flat[i] = float(abs(a) + abs(b))
-    return out
+    error bound near its zero; 0 where x is not finite."""
+    x = np.asarray(x)
+    _, a, b = reference_terms(family, x)
+    out = np.array([float(abs(u) + abs(v)) for u, v in zip(a.ravel(), b.ravel())], dtype=np.float64)
+    out[~np.isfinite(x.ravel().astype(np.float64))] = 0.0
+    return out.reshape(x.shape)

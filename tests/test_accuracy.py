@@ -181,3 +181,27 @@ def test_float32_dense_scan_against_float64(name):
         err = err - ref.allowance(np.abs(a) + np.abs(b), spacing, np.float32)
     print(f"{name} float32 dense scan: max {err.max():.3f} ULP")
     assert err.max() <= 1.0, f"{name}: max {err.max():.3f} ULP"
+
+
+def test_reference_terms_one_evaluation_per_point():
+    """The mpmath reference: one evaluation per point, shared by the kinds."""
+    x = np.array([-40.0, -3.5, -0.75, 0.0, 1e-300, 2.0, np.inf, np.nan])
+    for family in FAMILIES:
+        value, a, b = ref.reference_terms(family, x)
+        assert ref.reference_terms(family, x)[0] is value            # remembered
+        assert ref.reference_terms(family, x.copy())[0] is value     # by content, not identity
+        f, grad = ref.reference(family, x), ref.reference(family + "_grad", x)
+        back = ref.reference(family + "_backward", x, np.full(x.shape, -3.0))
+        for i, v in enumerate(x[:6]):                 # finite: f, f' = a + b, g*f'
+            assert f[i] == value[i] and grad[i] == a[i] + b[i] and back[i] == -3 * grad[i]
+        assert mpmath.isinf(grad[6]) and mpmath.isnan(grad[7]) and mpmath.isinf(back[6])
+        np.testing.assert_array_equal(ref.term_scale(x, family)[6:], [0.0, 0.0])
+        assert ref.term_scale(x, family)[2] == float(abs(a[2]) + abs(b[2]))
+    # exact values: gelu(-3.5) = -3.5 * Phi(-3.5), gelu'(x) = Phi(x) + x*phi(x)
+    value, a, b = ref.reference_terms("gelu", x)
+    assert abs(float(value[1]) - (-3.5 * 0.5 * math.erfc(3.5 / math.sqrt(2)))) < 1e-18
+    assert abs(float(a[5] + b[5]) - (0.5 * math.erfc(-2 / math.sqrt(2))
+                                     + 2 * math.exp(-2) / math.sqrt(2 * math.pi))) < 1e-15
+    for k in range(2 * ref._TERMS_CACHE_SIZE):       # the memory stays bounded
+        ref.reference_terms("gelu", np.array([float(k)]))
+    assert len(ref._TERMS_CACHE) <= ref._TERMS_CACHE_SIZE
