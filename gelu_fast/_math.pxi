@@ -366,14 +366,12 @@ cdef inline double logistic_gelu_core(double x, bint tanh_form, bint single) noe
     cdef Logistic lg = logistic(x, tanh_form, single)
     cdef double xs = copysign(lg.a, x)      # x clamped: finite, keeps -0.0's sign and NaN
     cdef double xw = xs * lg.W
-    cdef double pos, neg
+    # x >= 0: x/(1 + w); x < 0: x*w/(1 + w) (times unbias): the numerator is
+    # selected before the shared multiply by 1/(1 + w).
+    cdef double num = gf_if_negative(x, xw, x)
     if single:      # no low parts: 1/(1 + w) rounds once in double
-        pos = x * lg.inv.hi
-        neg = xw * lg.inv.hi
-    else:
-        pos = gf_fma(x, lg.inv.hi, xs * lg.inv.lo)
-        neg = gf_fma(xw, lg.inv.hi, xw * lg.inv.lo) * GF_UNBIAS
-    return gf_if_negative(x, neg, pos)
+        return num * lg.inv.hi
+    return gf_fma(num, lg.inv.hi, gf_if_negative(x, xw, xs) * lg.inv.lo) * gf_if_negative(x, GF_UNBIAS, 1.0)
 
 
 cdef inline double logistic_grad_core(double x, bint tanh_form, bint single) noexcept nogil:
@@ -382,15 +380,11 @@ cdef inline double logistic_grad_core(double x, bint tanh_form, bint single) noe
     cdef double sq = lg.inv.hi * lg.inv.hi              # 1/(1 + w)**2 = sq + sql
     cdef double num_pos = 1.0 + gf_fma(lg.w, lg.az, lg.w)
     cdef double num_neg = lg.W * ((1.0 + lg.w) - lg.az)
-    cdef double sql, pos, neg
+    cdef double num = gf_if_negative(x, num_neg, num_pos)   # selected before the shared multiply
     if single:
-        pos = num_pos * sq
-        neg = num_neg * sq
-    else:
-        sql = gf_two_prod_lo(lg.inv.hi, lg.inv.hi, sq) + 2.0 * lg.inv.hi * lg.inv.lo
-        pos = gf_fma(num_pos, sq, num_pos * sql)
-        neg = gf_fma(num_neg, sq, num_neg * sql) * GF_UNBIAS
-    return gf_if_negative(x, neg, pos)
+        return num * sq
+    cdef double sql = gf_two_prod_lo(lg.inv.hi, lg.inv.hi, sq) + 2.0 * lg.inv.hi * lg.inv.lo
+    return gf_fma(num, sq, num * sql) * gf_if_negative(x, GF_UNBIAS, 1.0)
 
 
 # ---- the functions the loops call, one per (ufunc, dtype) ------------------
