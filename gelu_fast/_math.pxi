@@ -91,6 +91,7 @@ cdef extern from *:
     static const double GF_INV_SQRT_2PI_HI = 0.3989422804014327;   /* 1/sqrt(2 pi) = HI + LO */
     static const double GF_INV_SQRT_2PI_LO = -2.49232720227773e-17; /* to ~2**-107 */
     static const double GF_UNBIAS = 6.223015277861142e-61;   /* 2**-200, undoes gf_pow2(kd, 200) */
+    static const double GF_DBL_MAX = 1.7976931348623157e308;  /* DBL_MAX - |x| < 0 only for x = +-inf */
     /* The approximations' constants as exact-decimal HI + LO pairs
        (tools/fit_coefficients.py): z = C1*x + C3*x**3 for the tanh form,
        z = C*x for the sigmoid form. */
@@ -109,6 +110,7 @@ cdef extern from *:
     const double GF_INV_SQRT_2PI_HI
     const double GF_INV_SQRT_2PI_LO
     const double GF_UNBIAS
+    const double GF_DBL_MAX
     const double GF_TANH_C1_HI
     const double GF_TANH_C1_LO
     const double GF_TANH_C3_HI
@@ -257,18 +259,41 @@ cdef inline double neg_clamp(bint single) noexcept nogil:
     return 15.0 if single else 40.0
 
 
+cdef inline double flush_tiny(double a, bint single) noexcept nogil:
+    """a, or 0 below 1e-100 (double kernel only): for the terms that are
+    negligible there and whose products would underflow (a*a, low parts)."""
+    return a if single else gf_if_negative(a - 1e-100, 0.0, a)     # NaN passes
+
+
+cdef inline double clamped_abs(double x, double c_neg, double c_pos) noexcept nogil:
+    """|x| clamped to c_neg (x < 0) or c_pos (x >= 0); 1 for x = +-inf.
+
+    Infinities are not evaluated at the clamp, whose tiny results would
+    raise a false underflow for a limit that is exact: the callers evaluate
+    them at a = 1 (nothing underflows, and the second terms keep the signs of
+    the finite tails) and zero the exponential (if_infinite).  NaN passes
+    through (c - NaN is a NaN of positive sign)."""
+    cdef double a = fabs(x)
+    cdef double c = gf_if_negative(x, c_neg, c_pos)
+    c = gf_if_negative(GF_DBL_MAX - a, 1.0, c)
+    return gf_if_negative(c - a, c, a)
+
+
+cdef inline double if_infinite(double x, double v, double otherwise) noexcept nogil:
+    return gf_if_negative(GF_DBL_MAX - fabs(x), v, otherwise)
+
+
 cdef inline NormalTail normal_tail(double x, bint single) noexcept nogil:
     """E and R at a = |x|, clamped as described in the design note."""
     cdef NormalTail nt
-    cdef double a = fabs(x)
-    cdef double c = gf_if_negative(x, neg_clamp(single), 9.0)
-    a = gf_if_negative(c - a, c, a)             # clamp; NaN passes through
-    # a*a would underflow below 1e-154 (float64 only): E = 1 exactly
-    cdef double aa = a if single else gf_if_negative(1e-100 - a, a, 0.0)
+    cdef double a = clamped_abs(x, neg_clamp(single), 9.0)
+    # a*a would underflow below 1e-154 (float64 only): E = 1 exactly, and
+    # R = R(0) to the last bit
+    cdef double aa = flush_tiny(a, single)
     cdef double hi = aa * aa
     cdef double lo = 0.0 if single else gf_two_prod_lo(aa, aa, hi)
-    nt.E = exp_biased(-0.5 * hi, -0.5 * lo, single)
-    nt.R = erfcx_scaled(a, single)
+    nt.E = if_infinite(x, 0.0, exp_biased(-0.5 * hi, -0.5 * lo, single))
+    nt.R = erfcx_scaled(aa, single)
     nt.a = a
     return nt
 
@@ -288,9 +313,11 @@ cdef inline double gelu_grad_core(double x, bint single) noexcept nogil:
     cdef NormalTail nt = normal_tail(x, single)
     # G(a) = a/sqrt(2 pi) - R/2, with a/sqrt(2 pi) carried to ~2**-106: near
     # the zero of gelu_grad the two terms cancel.
-    cdef double ac = nt.a * GF_INV_SQRT_2PI_HI
+    # (below 1e-100 a/sqrt(2 pi) is negligible and its low part would underflow)
+    cdef double at = flush_tiny(nt.a, single)
+    cdef double ac = at * GF_INV_SQRT_2PI_HI
     cdef double ac_lo = 0.0 if single else (
-        gf_two_prod_lo(nt.a, GF_INV_SQRT_2PI_HI, ac) + nt.a * GF_INV_SQRT_2PI_LO)
+        gf_two_prod_lo(at, GF_INV_SQRT_2PI_HI, ac) + at * GF_INV_SQRT_2PI_LO)
     cdef double g = (ac - 0.5 * nt.R) + ac_lo
     cdef double eg = (nt.E * g) * unbias(single)
     return gf_if_negative(x, -eg, 1.0 + eg)
@@ -325,38 +352,42 @@ cdef struct Logistic:
 
 cdef inline Logistic logistic(double x, bint tanh_form, bint single) noexcept nogil:
     cdef Logistic lg
-    cdef double c, a2, a2l, a3, a3l, t1, t1l, t3, t3l, zh, zl
+    cdef double a, a2, a2l, a3, a3l, t1, t1l, t3, t3l, zh, zl
     if tanh_form:
-        c = gf_if_negative(x, 11.5 if single else 22.0, 7.5)
+        a = clamped_abs(x, 11.5 if single else 22.0, 7.5)
     else:
-        c = gf_if_negative(x, 70.0 if single else 470.0, 24.0)
-    cdef double a = fabs(x)
-    a = gf_if_negative(c - a, c, a)             # clamp; NaN passes through
+        a = clamped_abs(x, 70.0 if single else 470.0, 24.0)
+    # z(a) from a flushed to 0 below 1e-100 (double kernel): there z is
+    # negligible (w = 1 exactly), and a**3 or the low parts would underflow
+    cdef double ab = flush_tiny(a, single)
     if tanh_form:
         # z = t1 + t3 = C1*a + C3*a**3, and a*z'(a) = t1 + 3*t3
-        a2 = a * a
-        a3 = a * a2
-        t1 = GF_TANH_C1_HI * a
+        a2 = ab * ab
+        a3 = ab * a2
+        t1 = GF_TANH_C1_HI * ab
         t3 = GF_TANH_C3_HI * a3
         t1l = 0.0
         t3l = 0.0
         if not single:
-            a2l = gf_two_prod_lo(a, a, a2)
-            a3l = gf_two_prod_lo(a, a2, a3) + a * a2l
-            t1l = gf_two_prod_lo(GF_TANH_C1_HI, a, t1) + GF_TANH_C1_LO * a
+            a2l = gf_two_prod_lo(ab, ab, a2)
+            a3l = gf_two_prod_lo(ab, a2, a3) + ab * a2l
+            t1l = gf_two_prod_lo(GF_TANH_C1_HI, ab, t1) + GF_TANH_C1_LO * ab
             t3l = gf_two_prod_lo(GF_TANH_C3_HI, a3, t3) + (GF_TANH_C3_HI * a3l + GF_TANH_C3_LO * a3)
         zh = t1 + t3
         zl = gf_two_sum_lo(t1, t3, zh) + (t1l + t3l)
         lg.az = gf_fma(3.0, t3, t1) if single else gf_fma(3.0, t3, t1) + (t1l + 3.0 * t3l)
     else:
         # z = C*a, and a*z'(a) = z
-        zh = GF_SIGMOID_C_HI * a
-        zl = 0.0 if single else gf_two_prod_lo(GF_SIGMOID_C_HI, a, zh) + GF_SIGMOID_C_LO * a
+        zh = GF_SIGMOID_C_HI * ab
+        zl = 0.0 if single else gf_two_prod_lo(GF_SIGMOID_C_HI, ab, zh) + GF_SIGMOID_C_LO * ab
         lg.az = zh if single else zh + zl
-    lg.W = exp_biased(-zh, -zl, single)
+    lg.W = if_infinite(x, 0.0, exp_biased(-zh, -zl, single))
     lg.w = lg.W * unbias(single)
     cdef double s = 1.0 + lg.w
-    lg.inv = reciprocal(s, gf_two_sum_lo(1.0, lg.w, s), not single)
+    # the rounding error of 1 + w, dropped once w < 1e-30 (2**-99 relative:
+    # negligible, and products with it would underflow)
+    cdef double e = gf_two_sum_lo(1.0, lg.w, s)
+    lg.inv = reciprocal(s, gf_if_negative(lg.w - 1e-30, 0.0, e), not single)
     lg.a = a
     return lg
 
