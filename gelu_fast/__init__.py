@@ -12,6 +12,9 @@ contiguous inputs run on OpenMP threads: see set_num_threads().  The kernel
 module is chosen for this CPU at import (gelu_fast._dispatch); show_config()
 says which.
 """
+import os
+import warnings
+
 from ._version import __version__
 from . import _dispatch
 from ._ufuncs import create_ufuncs as _create_ufuncs
@@ -37,15 +40,32 @@ for _u in _ufuncs.values():
         pass
 
 
+def _available_cpus():
+    """The number of CPUs this process may run on: its CPU affinity where the
+    OS has one (Linux; containers, taskset), else all of the machine's."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def set_num_threads(n):
     """Use `n` OpenMP threads (n >= 1) for large contiguous inputs.
 
     Until this is called, gelu_fast follows OpenMP: OMP_NUM_THREADS and
-    threadpoolctl's limits.  reset_num_threads() returns to that.
+    threadpoolctl's limits.  reset_num_threads() returns to that.  More
+    threads than the CPUs available to the process are allowed, with a
+    RuntimeWarning: they share the CPUs, which is rarely faster.
     """
     if isinstance(n, bool) or not hasattr(n, "__index__"):
         raise TypeError(f"number of threads must be an integer, got {type(n).__name__}")
-    _kernel.set_num_threads(n.__index__())
+    n = n.__index__()
+    cpus = _available_cpus()
+    if n > cpus:
+        warnings.warn(f"set_num_threads({n}): more threads than the {cpus} CPUs available to this "
+                      "process; they will share them (oversubscribed), which is usually slower",
+                      RuntimeWarning, stacklevel=2)
+    _kernel.set_num_threads(n)
 
 
 def reset_num_threads():

@@ -13,13 +13,15 @@ Subcommands:
             spread over the whole range, against mpmath (50 digits; without
             mpmath, a float64 SciPy reference for float32/float16), beside
             the same measure of the other implementations.  --exhaustive
-            runs every one of the 2**32 float32 inputs through each float32
-            ufunc against the float64 SciPy reference, on every core.
+            runs every input of float16 (2**16) or float32 (2**32) through
+            each ufunc of that dtype against the float64 SciPy reference, on
+            every core (float64, 2**64 inputs, is refused).
 
 Conventions: timing and the error measure are those of gelu_fast._bench and
 gelu_fast._reference (one place each).  Progress goes to stderr, tables to
-stdout.  A wrong argument, or an option whose optional dependency is missing
-(matplotlib for --plot), is reported before any work starts, with exit
+stdout.  A wrong argument, an option whose optional dependency is missing
+(matplotlib for --plot), or a thread or process count above the CPUs
+available (without --force) is reported before any work starts, with exit
 status 2 and no traceback; output files are written whole or not at all
 (written beside the target, then renamed).
 """
@@ -32,6 +34,7 @@ import platform
 import sys
 import tempfile
 import time
+import warnings
 
 import numpy as np
 
@@ -41,7 +44,9 @@ from gelu_fast import _reference as ref
 
 OTHERS = ("numpy", "torch", "jax")
 BOUND_ULP = {"float16": 1.0, "float32": 2.0, "float64": 4.0}     # README, Accuracy
-EXHAUSTIVE_CHUNK = 2**22                 # float32 bit patterns per task (~30 MB per array)
+EXHAUSTIVE_CHUNK = 2**22                 # bit patterns per task (float32: ~30 MB per array)
+EXHAUSTIVE_INPUTS = {"float16": 2**16, "float32": 2**32}     # --exhaustive: every bit pattern
+_BITS = {"float16": np.uint16, "float32": np.uint32}
 
 BENCH_DEFAULTS = {"funcs": "gelu,gelu_tanh,gelu_sigmoid,gelu_backward",
                   "dtypes": "float32,float64", "sizes": "1e3,1e4,1e5,1e6", "threads": "1"}
@@ -82,7 +87,7 @@ def _threads(text):
     out = []
     for t in (t.strip() for t in text.split(",")):
         if t == "all":
-            out.append(os.cpu_count() or 1)
+            out.append(gelu_fast._available_cpus())
             continue
         try:
             n = int(t)
@@ -129,9 +134,32 @@ def _pyplot(parser, option):
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        parser.error(f"{option} needs matplotlib, which is not installed: "
-                     "python -m pip install 'gelu_fast[plot]' (or matplotlib)")
+        parser.error(f"{option} needs matplotlib, which is not installed: python -m pip install matplotlib")
     return plt
+
+
+def _check_cpus(parser, option, counts, force):
+    """Refuse (exit 2) thread or process counts above the CPUs available to
+    this process, unless --force: oversubscribed, they only share the CPUs."""
+    cpus = gelu_fast._available_cpus()
+    over = [n for n in counts if n > cpus]
+    if over and not force:
+        parser.error(f"{option} {max(over)}: more than the {cpus} CPUs available to this process; "
+                     "use --force to run oversubscribed anyway")
+
+
+def _exhaustive_dtypes(parser, args):
+    """The dtypes --exhaustive checks: those of --dtypes (float32 without it);
+    any but float16 and float32 is refused (exit 2) before any work."""
+    if not args.exhaustive:
+        return []
+    if args.dtypes is None:
+        return ["float32"]
+    bad = [d for d in args.dtypes if d not in EXHAUSTIVE_INPUTS]
+    if bad:
+        parser.error(f"--exhaustive checks float16 (2**16 inputs) and float32 (2**32) only, not "
+                     f"{', '.join(bad)}; choose --dtypes float16, float32 or float16,float32")
+    return list(args.dtypes)
 
 
 def _image_types():
@@ -165,8 +193,10 @@ def build_parser():
     b.add_argument("--sizes", type=_sizes, default=BENCH_DEFAULTS["sizes"],
                    help="comma-separated element counts (default: %(default)s)")
     b.add_argument("--threads", type=_threads, default=BENCH_DEFAULTS["threads"],
-                   help="comma-separated thread counts for gelu_fast and PyTorch, or 'all' "
-                   "(default: %(default)s; the NumPy formulas use one, JAX its own pool)")
+                   help="comma-separated thread counts for gelu_fast and PyTorch, or 'all' (the CPUs "
+                   "available; default: %(default)s; the NumPy formulas use one, JAX its own pool)")
+    b.add_argument("--force", action="store_true",
+                   help="allow --threads above the CPUs available to this process (oversubscribed)")
     b.add_argument("--with", dest="others", type=_list_of(OTHERS, "implementation"), default="all",
                    help="implementations to compare with: numpy, torch, jax (default: every one installed)")
     b.add_argument("--min-time", type=_positive(float), default=0.25,
@@ -181,17 +211,22 @@ def build_parser():
                        "float32/float16); derivatives near their zero: the error beyond eps*(|a|+|b|).")
     a.add_argument("--funcs", type=_list_of(_bench.FUNCS, "function"), default="all",
                    help="comma-separated ufunc names or 'all' (default: all)")
-    a.add_argument("--dtypes", type=_list_of(_bench.DTYPES, "dtype"), default="all",
-                   help="comma-separated: float16, float32, float64 (default: all)")
+    a.add_argument("--dtypes", type=_list_of(_bench.DTYPES, "dtype"), default=None,
+                   help="comma-separated: float16, float32, float64 (default: all; with --exhaustive: "
+                   "float32)")
     a.add_argument("--points", type=_positive(int), default=2000,
                    help="sample points per dtype (default: %(default)s; at most ~5,000 are distinct)")
     a.add_argument("--with", dest="others", type=_list_of(OTHERS, "implementation"), default="all",
                    help="also measure these implementations (default: every one installed)")
     a.add_argument("--exhaustive", action="store_true",
-                   help="every float32 input (2**32) through each chosen float32 ufunc, against a "
-                   "float64 SciPy reference (about 15 minutes for all nine on 2 cores)")
-    a.add_argument("--jobs", type=_positive(int), default=os.cpu_count() or 1,
-                   help="worker processes for --exhaustive (default: %(default)s, the cores)")
+                   help="also every input of each chosen dtype through each chosen ufunc, against a "
+                   "float64 SciPy reference: float16 (2**16 inputs, seconds) and/or float32 (2**32: "
+                   "about 30 minutes for all nine on 2 cores, measured on a 2-core Intel Xeon with "
+                   "AVX-512); float64 is refused")
+    a.add_argument("--jobs", type=_positive(int), default=gelu_fast._available_cpus(),
+                   help="worker processes for --exhaustive (default: %(default)s, the CPUs available)")
+    a.add_argument("--force", action="store_true",
+                   help="allow --jobs above the CPUs available to this process (oversubscribed)")
     a.add_argument("--json", metavar="FILE", help="write the results as JSON")
     a.add_argument("--plot", metavar="FILE.png", help="draw the error against x (needs matplotlib)")
     a.set_defaults(run=cmd_accuracy, parser=a)
@@ -226,11 +261,21 @@ class Progress:
         if what:
             self.show(what)
 
+    def note(self, text):
+        """A line of its own, kept (show() rewrites its line on a terminal)."""
+        self.stream.write(("\r\033[K" if self.tty else "") + text + "\n")
+        self.stream.flush()
+
     def close(self):
         if self.tty:
             self.stream.write("\r\033[K")
         self.stream.write(f"done in {_duration(time.perf_counter() - self.start)}\n")
         self.stream.flush()
+
+
+def _about(seconds):
+    """A rough duration: '~21 min', '~40 s'."""
+    return f"~{round(seconds / 60)} min" if seconds >= 90 else f"~{max(1, round(seconds))} s"
 
 
 def _duration(seconds):
@@ -451,14 +496,18 @@ def plot_bench(plt, results, path, machine):
 
 
 def cmd_bench(args, parser):
+    _check_cpus(parser, "--threads", args.threads, args.force)
     plt = _pyplot(parser, "--plot") if args.plot else None
     _output_file(parser, "--plot", args.plot, _image_types() if args.plot else None)
     _output_file(parser, "--json", args.json)
     machine = _machine()
     print(_machine_line(machine), file=sys.stderr)
     progress = Progress(len(args.funcs) * len(args.dtypes) * len(args.sizes) * len(args.threads))
-    results, notes = run_bench(args.funcs, args.dtypes, args.sizes, args.threads, args.others,
-                               args.min_time, progress)
+    with warnings.catch_warnings():
+        if args.force:             # asked for: set_num_threads' warning would only repeat it
+            warnings.filterwarnings("ignore", "set_num_threads", RuntimeWarning)
+        results, notes = run_bench(args.funcs, args.dtypes, args.sizes, args.threads, args.others,
+                                   args.min_time, progress)
     progress.close()
     bench_table(results)
     for what, why in notes.items():
@@ -539,22 +588,26 @@ def _accuracy_sample(func, dtype, x, g, others, use_mpmath):
 
 
 def exhaustive_chunk(task):
-    """Worker: float32 bit patterns [start, start + EXHAUSTIVE_CHUNK) through
-    each ufunc in `funcs`; returns {func: (max, x at max, g at max, sum, count)}.
+    """Worker: task = (start, funcs, fns[, dtype]): the bit patterns [start,
+    start + EXHAUSTIVE_CHUNK) of dtype (float32 or float16; float32 if not
+    given) through each ufunc in `funcs`; returns {func: (max, x at max, g at
+    max, sum, count)}.
 
     Every input is measured (NaN must give NaN, +-inf the limits).  The
     *_backward functions get grad_output ~ N(0, 1) (seeded by the chunk), so
     every x is checked with one g."""
-    start, funcs, fns = task
+    start, funcs, fns = task[:3]
+    dtype = np.dtype(task[3] if len(task) > 3 else "float32")
+    n = min(EXHAUSTIVE_CHUNK, EXHAUSTIVE_INPUTS[dtype.name] - start)
     gelu_fast.set_num_threads(1)            # one process per core already
-    bits = np.arange(start, start + EXHAUSTIVE_CHUNK, dtype=np.uint64).astype(np.uint32)
-    x = bits.view(np.float32)
-    g = np.random.default_rng(start).standard_normal(x.size).astype(np.float32)
+    bits = np.arange(start, start + n, dtype=np.uint64).astype(_BITS[dtype.name])
+    x = bits.view(dtype)
+    g = np.random.default_rng(start).standard_normal(x.size).astype(dtype)
     out = {}
     for family in dict.fromkeys(ref.split_name(f)[0] for f in funcs):
         f, a, b = ref.terms_float64(family, x)
         grad, terms = a + b, np.abs(a) + np.abs(b)
-        ulp_grad = ref.ulp_float64(grad, np.float32)
+        ulp_grad = ref.ulp_float64(grad, dtype)
         for func in funcs:
             fam, kind = ref.split_name(func)
             if fam != family:
@@ -562,8 +615,8 @@ def exhaustive_chunk(task):
             u = (fns or {}).get(func) or getattr(gelu_fast, func)
             exact = {"": f, "grad": grad, "backward": grad * g.astype(np.float64)}[kind]
             y = u(g, x) if kind == "backward" else u(x)
-            ulp = ref.ulp_float64(exact, np.float32)
-            m = error_measure(ref.ulp_errors_float64(y, exact, ulp), kind, np.float32, ulp, grad, terms,
+            ulp = ref.ulp_float64(exact, dtype)
+            m = error_measure(ref.ulp_errors_float64(y, exact, ulp), kind, dtype, ulp, grad, terms,
                               g, ulp_grad)
             i = int(np.argmax(m))
             out[func] = (float(m[i]), float(x[i]), float(g[i]) if kind == "backward" else None,
@@ -571,14 +624,21 @@ def exhaustive_chunk(task):
     return out
 
 
-def run_exhaustive(funcs, jobs, progress_stream=None, fns=None, starts=None):
-    """Every float32 input through each ufunc of `funcs` (float32 loops), in
-    chunks on `jobs` processes.  Returns {func: {max_ulp, at_x, at_g, mean_ulp, inputs}}.
+def run_exhaustive(funcs, jobs, progress_stream=None, fns=None, starts=None, dtype="float32"):
+    """Every input of `dtype` (float32 or float16) through each ufunc of
+    `funcs` (that dtype's loops), in chunks on `jobs` processes.  Returns
+    {func: {max_ulp, at_x, at_g, mean_ulp, inputs}}.  Once the rate is known
+    -- at the first chunk after each process's first, which included its
+    start -- one line 'ETA ~N min' on the progress stream.
     (fns, starts: test hooks -- replacement functions, a subset of chunks.)"""
-    starts = list(range(0, 2**32, EXHAUSTIVE_CHUNK)) if starts is None else list(starts)
-    tasks = [(s, tuple(funcs), fns) for s in starts]
+    inputs = EXHAUSTIVE_INPUTS[dtype]
+    starts = list(range(0, inputs, EXHAUSTIVE_CHUNK)) if starts is None else list(starts)
+    tasks = [(s, tuple(funcs), fns, dtype) for s in starts]
+    pooled = jobs > 1 and len(tasks) > 1
+    workers = min(jobs, len(tasks)) if pooled else 1
     progress = Progress(len(tasks), progress_stream)
     total = {}
+    first_done = []
 
     def merge(part):
         for func, (mx, at_x, at_g, s, count) in part.items():
@@ -587,11 +647,19 @@ def run_exhaustive(funcs, jobs, progress_stream=None, fns=None, starts=None):
                 t[0:3] = [mx, at_x, at_g]
             t[3] += s
             t[4] += count
-        progress.step(f"float32 inputs checked: {progress.done + 1} of {len(tasks)} chunks of "
-                      f"{EXHAUSTIVE_CHUNK:,}; worst so far " + ", ".join(
+        progress.step(f"{dtype} inputs checked: {progress.done + 1} of {len(tasks)} chunks of "
+                      f"{min(EXHAUSTIVE_CHUNK, inputs):,}; worst so far " + ", ".join(
                           f"{k} {v[0]:.3f}" for k, v in total.items())[:200])
+        now = time.perf_counter()
+        if progress.done == 1:
+            first_done.append(now)
+        elif progress.done == workers + 1 and progress.done < len(tasks):
+            per_chunk = (now - first_done[0]) / (progress.done - 1)
+            left = len(tasks) - progress.done
+            progress.note(f"ETA {_about(per_chunk * left)} ({left} of {len(tasks)} chunks to go "
+                          f"on {workers} process{'es' if workers > 1 else ''})")
 
-    if jobs > 1 and len(tasks) > 1:
+    if pooled:
         import multiprocessing
         # spawn, not fork: a forked child of a process whose OpenMP pool ran can hang
         ctx = multiprocessing.get_context("spawn")
@@ -651,6 +719,9 @@ def _fmt_ulp(v):
 
 
 def cmd_accuracy(args, parser):
+    exhaustive_dtypes = _exhaustive_dtypes(parser, args)
+    if args.exhaustive:
+        _check_cpus(parser, "--jobs", [args.jobs], args.force)
     plt = _pyplot(parser, "--plot") if args.plot else None
     _output_file(parser, "--plot", args.plot, _image_types() if args.plot else None)
     _output_file(parser, "--json", args.json)
@@ -668,8 +739,8 @@ def cmd_accuracy(args, parser):
         parser.error("--exhaustive needs SciPy for its float64 reference: python -m pip install scipy")
     if not use_mpmath and not have_scipy:
         parser.error("accuracy needs mpmath (or SciPy, for float32/float16): "
-                     "python -m pip install 'gelu_fast[bench]'")
-    dtypes = args.dtypes
+                     "python -m pip install mpmath scipy")
+    dtypes = args.dtypes or list(_bench.DTYPES)
     if not use_mpmath:
         skipped = [d for d in dtypes if d == "float64"]
         dtypes = [d for d in dtypes if d != "float64"]
@@ -714,23 +785,28 @@ def cmd_accuracy(args, parser):
     print(f"Error in ULP against {ref_name} on a sample over the whole range")
     table(headers, table_rows)
     print(_MEASURE_NOTE)
-    exhaustive = None
-    if args.exhaustive:
-        funcs = list(args.funcs)
-        print(f"\nExhaustive float32 check of {', '.join(funcs)} on {args.jobs} processes:", file=sys.stderr)
-        exhaustive = run_exhaustive(funcs, args.jobs)
-        print("\nEvery float32 input (2**32 bit patterns; *_backward with one random grad_output per x), "
-              "against the float64 SciPy reference")
+    exhaustive = {}
+    funcs = list(args.funcs)
+    for dtype in exhaustive_dtypes:
+        inputs = EXHAUSTIVE_INPUTS[dtype]
+        processes = min(args.jobs, math.ceil(inputs / EXHAUSTIVE_CHUNK))
+        print(f"\nExhaustive {dtype} check of {', '.join(funcs)} on {processes} "
+              f"process{'es' if processes > 1 else ''}:", file=sys.stderr)
+        exhaustive[dtype] = run_exhaustive(funcs, args.jobs, dtype=dtype)
+        print(f"\nEvery {dtype} input (2**{inputs.bit_length() - 1} bit patterns; *_backward with one random "
+              "grad_output per x), against the float64 SciPy reference")
         table(["function", "inputs", "max ULP", "mean ULP", "worst at x", "bound"],
-              [[f, f"{v['inputs']:,}", _fmt_ulp(v["max_ulp"]), f"{v['mean_ulp']:.4f}", f"{v['at_x']:.9g}", "2"]
-               for f, v in exhaustive.items()])
+              [[f, f"{v['inputs']:,}", _fmt_ulp(v["max_ulp"]), f"{v['mean_ulp']:.4f}", f"{v['at_x']:.9g}",
+                f"{BOUND_ULP[dtype]:g}"] for f, v in exhaustive[dtype].items()])
     failed = [e for e in results if e["max_ulp"] > e["bound_ulp"]]
-    failed += [{"func": f, "dtype": "float32 (exhaustive)", "max_ulp": v["max_ulp"]}
-               for f, v in (exhaustive or {}).items() if v["max_ulp"] > BOUND_ULP["float32"]]
+    failed += [{"func": f, "dtype": f"{dtype} (exhaustive)", "max_ulp": v["max_ulp"]}
+               for dtype, res in exhaustive.items() for f, v in res.items()
+               if v["max_ulp"] > BOUND_ULP[dtype]]
     for e in failed:
         print(f"ABOVE THE BOUND: {e['func']} {e['dtype']}: {e['max_ulp']:.3f} ULP")
     if args.json:
-        _write_json(args.json, {"machine": machine, "sample": results, "exhaustive_float32": exhaustive})
+        _write_json(args.json, {"machine": machine, "sample": results,
+                                **{f"exhaustive_{d}": exhaustive.get(d) for d in EXHAUSTIVE_INPUTS}})
     if plt is not None:
         plot_accuracy(plt, samples, args.plot, machine)
     return 1 if failed else 0

@@ -1,5 +1,6 @@
 """python -m gelu_fast: info, bench, accuracy (tables, --json, --plot,
-the exhaustive float32 machinery) and its handling of wrong arguments."""
+the exhaustive float16/float32 machinery) and its handling of wrong arguments."""
+import io
 import json
 import os
 import shutil
@@ -48,6 +49,43 @@ def test_wrong_arguments_exit_2(capsys, argv, message):
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert message in err and "usage:" in err and "Traceback" not in err
+
+
+def no_work(*args, **kwargs):
+    raise AssertionError("work started after a wrong argument")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["bench", "--threads", "3"], "--threads 3: more than the 2 CPUs available"),
+    (["bench", "--threads", "1,8"], "--threads 8: more than the 2 CPUs available"),
+    (["accuracy", "--exhaustive", "--dtypes", "float16", "--jobs", "5"], "--jobs 5: more than the 2 CPUs"),
+])
+def test_more_threads_than_cpus_refused(capsys, monkeypatch, argv, message):
+    monkeypatch.setattr(gelu_fast, "_available_cpus", lambda: 2)
+    for name in ("run_bench", "_machine", "run_exhaustive", "_accuracy_sample"):
+        monkeypatch.setattr(_cli, name, no_work)
+    with pytest.raises(SystemExit) as exc:
+        _cli.main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "--force" in err and "Traceback" not in err
+    assert len([ln for ln in err.splitlines() if "error:" in ln]) == 1
+
+
+def test_more_threads_than_cpus_with_force(capsys, monkeypatch):
+    monkeypatch.setattr(gelu_fast, "_available_cpus", lambda: 2)
+    code, out, err = run(capsys, "bench", "--funcs", "gelu", "--dtypes", "float32", "--sizes", "1e4",
+                         "--threads", "3", "--force", "--with", "numpy", "--min-time", "0.01")
+    assert code == 0
+    assert [ln.split()[:4] for ln in out.splitlines() if ln.startswith("gelu ")] == [
+        ["gelu", "float32", "1e4", "3"]]
+
+
+def test_threads_all_is_the_available_cpus(monkeypatch):
+    monkeypatch.setattr(gelu_fast, "_available_cpus", lambda: 3)
+    args = _cli.build_parser().parse_args(["bench", "--threads", "1,all"])
+    assert args.threads == [1, 3]
+    assert _cli.build_parser().parse_args(["accuracy"]).jobs == 3
 
 
 def test_wrong_argument_in_a_real_process():
@@ -209,6 +247,77 @@ def test_exhaustive_runs_on_worker_processes():
         assert res[func]["inputs"] == 2 * _cli.EXHAUSTIVE_CHUNK
         assert 0.2 < res[func]["max_ulp"] <= 2.0
         assert 0 < res[func]["mean_ulp"] < res[func]["max_ulp"]
+
+
+@pytest.mark.parametrize("dtypes", ["float64", "float16,float64", "all"])
+def test_exhaustive_refuses_float64_before_any_work(capsys, monkeypatch, dtypes):
+    for name in ("_machine", "run_exhaustive", "exhaustive_chunk", "_accuracy_sample"):
+        monkeypatch.setattr(_cli, name, no_work)
+    with pytest.raises(SystemExit) as exc:
+        _cli.main(["accuracy", "--dtypes", dtypes, "--exhaustive"])
+    assert exc.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    errors = [ln for ln in err.splitlines() if "error:" in ln]
+    assert len(errors) == 1 and "--exhaustive" in errors[0] and "float64" in errors[0]
+    assert "float16" in errors[0] and "float32" in errors[0]          # what it can do instead
+
+
+def test_exhaustive_float16(capsys, monkeypatch, tmp_path):
+    """Every float16 input (65,536 bit patterns) through every ufunc: a few
+    seconds, within the float16 bound of 1 ULP; no float32 input is run."""
+    pytest.importorskip("scipy")
+    original = _cli.exhaustive_chunk
+
+    def float16_only(task):
+        part = original(task)
+        assert all(count <= 2**16 for *_, count in part.values()), "float32 inputs were run"
+        return part
+    monkeypatch.setattr(_cli, "exhaustive_chunk", float16_only)
+    path = tmp_path / "acc.json"
+    code, out, err = run(capsys, "accuracy", "--dtypes", "float16", "--exhaustive", "--points", "50",
+                         "--with", "numpy", "--jobs", "1", "--json", str(path))
+    assert code == 0
+    data = json.loads(path.read_text())
+    assert data["exhaustive_float32"] is None
+    res = data["exhaustive_float16"]
+    assert set(res) == set(_bench.FUNCS)
+    for func, r in res.items():
+        assert r["inputs"] == 2**16
+        assert r["max_ulp"] <= 1.0, (func, r)
+        if not func.endswith("backward"):
+            assert r["max_ulp"] > 0.2, (func, r)          # measured, not zeros
+    assert "Every float16 input" in out and "65,536" in out
+    assert "Every float32 input" not in out
+
+
+def test_exhaustive_float16_finds_errors():
+    pytest.importorskip("scipy")
+
+    def one_ulp_off(x):
+        y = gelu_fast.gelu(x)
+        with np.errstate(over="ignore"):
+            up = np.nextafter(y, np.float16(np.inf))
+        return np.where(np.isfinite(up), up, y)          # not past the largest float16
+    with open(os.devnull, "w") as devnull:
+        res = _cli.run_exhaustive(["gelu"], jobs=1, progress_stream=devnull, fns={"gelu": one_ulp_off},
+                                  dtype="float16")
+    # one ULP more than the kernel's error (2.5 where the result crosses a power of 2)
+    assert 1.0 < res["gelu"]["max_ulp"] <= 2.5
+    assert res["gelu"]["inputs"] == 2**16
+
+
+def test_exhaustive_prints_an_eta():
+    """Once the rate is known (the first chunk after each process's first),
+    one line 'ETA ~...'."""
+    pytest.importorskip("scipy")
+    stream = io.StringIO()
+    _cli.run_exhaustive(["gelu"], jobs=1, progress_stream=stream,
+                        starts=[ONE, TAIL, ONE + _cli.EXHAUSTIVE_CHUNK])
+    lines = stream.getvalue().splitlines()
+    eta = [ln for ln in lines if ln.startswith("ETA ~")]
+    assert len(eta) == 1, lines
+    assert lines.index(eta[0]) == 2                  # after the second chunk of three
 
 
 def test_console_script():

@@ -115,6 +115,7 @@ def test_any_values_any_layout(name, dtype, data):
 @settings(max_examples=8, deadline=None)
 @given(n=st.integers(16_384, 80_000), seed=st.integers(0, 2**32 - 1),
        dtype=st.sampled_from(DTYPES), threads=st.integers(2, 5), step=st.sampled_from([1, 2, -1]))
+@pytest.mark.filterwarnings("ignore:set_num_threads.*more threads than:RuntimeWarning")
 def test_bit_identical_across_threads_and_layouts(name, n, seed, dtype, threads, step):
     """Large inputs (split across threads) against one thread, contiguous
     against strided: the same bits."""

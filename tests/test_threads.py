@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -11,8 +12,11 @@ import gelu_fast
 from gelu_fast import gelu
 
 N = 1_000_003          # above the parallel threshold, not a multiple of any vector width
+# tests that use more threads than a small machine has CPUs, on purpose
+oversubscribed = pytest.mark.filterwarnings("ignore:set_num_threads:RuntimeWarning")
 
 
+@oversubscribed
 def test_thread_api():
     gelu_fast.set_num_threads(3)
     assert gelu_fast.get_num_threads() == 3
@@ -29,6 +33,38 @@ def test_thread_api():
     assert gelu_fast.get_num_threads() >= 1
 
 
+def test_available_cpus(monkeypatch):
+    """The CPUs this process may use: its affinity mask where the OS has one."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 2, 5}, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    assert gelu_fast._available_cpus() == 3
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)       # macOS, Windows
+    assert gelu_fast._available_cpus() == 64
+    monkeypatch.setattr(os, "cpu_count", lambda: None)                # undeterminable
+    assert gelu_fast._available_cpus() == 1
+
+
+def test_more_threads_than_cpus_warns(monkeypatch):
+    monkeypatch.setattr(gelu_fast, "_available_cpus", lambda: 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                 # none for 1..4
+        for n in (1, 3, 4, np.int32(4)):
+            gelu_fast.set_num_threads(n)
+    with pytest.warns(RuntimeWarning, match=r"set_num_threads\(999\).* 4 CPUs") as record:
+        gelu_fast.set_num_threads(999)
+    assert len(record) == 1
+    assert record[0].filename == __file__            # points at the caller
+    assert gelu_fast.get_num_threads() == 999          # accepted: oversubscription can be deliberate
+    with pytest.warns(RuntimeWarning, match=r"\(5\)"):
+        gelu_fast.set_num_threads(np.int64(5))
+    assert gelu_fast.get_num_threads() == 5
+    for bad in (0, -2):                                # invalid counts: an error, not a warning
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(ValueError, match=">= 1"):
+                gelu_fast.set_num_threads(bad)
+
+
 def test_omp_num_threads_is_honoured():
     code = "import gelu_fast; print(gelu_fast.get_num_threads())"
     for n in ("1", "3"):
@@ -38,6 +74,7 @@ def test_omp_num_threads_is_honoured():
         assert out.strip() == n
 
 
+@oversubscribed
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 def test_bit_identical_across_thread_counts(dtype):
     rng = np.random.default_rng(5)
@@ -122,6 +159,7 @@ def test_concurrent_python_threads():
     assert errors == []
 
 
+@oversubscribed
 def test_set_num_threads_while_computing():
     x = np.random.default_rng(8).standard_normal(500_000)
     expected = gelu(x)
