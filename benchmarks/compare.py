@@ -38,15 +38,15 @@ def row(case, ours, other, other_label, target, n):
           f"(target {target}x)", file=sys.stderr, flush=True)
 
 
-def fns(name, dtype, n, labels, seed=0):
-    args = _bench.inputs(name, dtype, n, seed)
+def fns(name, dtype, n, labels, seed=0, dist="3N(0,1)"):
+    args = _bench.inputs(name, dtype, n, seed, dist)
     out = np.empty_like(args[-1])
     impls = _bench.implementations(name, dtype, others=tuple(label for label in labels if label != "gelu_fast"))
     return {label: (lambda f=impls[label]: f(*args, out)) for label in labels if label in impls}
 
 
-def versus(name, dtype, n, other, target, case, min_time):
-    f = fns(name, dtype, n, ("gelu_fast", other))
+def versus(name, dtype, n, other, target, case, min_time, dist="3N(0,1)"):
+    f = fns(name, dtype, n, ("gelu_fast", other), dist=dist)
     if other not in f:
         print(f"  skipped {case}: {_bench.missing().get(other, other + ' unavailable')}", file=sys.stderr)
         return
@@ -60,6 +60,9 @@ def main(argv=None):
     p.add_argument("--no-large", action="store_true", help="skip the 64M-element memory-bandwidth rows")
     p.add_argument("--threshold", action="store_true",
                    help="measure the 2-thread speed-up at 2k-64k elements instead")
+    p.add_argument("--exact-only", action="store_true",
+                   help="only the exact family's rows (e.g. for a run at another level: "
+                        "GELU_FAST_SIMD=avx2 ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2)")
     args = p.parse_args(argv)
     global _bench
     from gelu_fast import _bench
@@ -76,13 +79,23 @@ def main(argv=None):
 
     gelu_fast.set_num_threads(1)
     print("1 thread (gelu_fast and PyTorch):", file=sys.stderr)
-    versus("gelu", "float32", 100_000, "torch", 1.25, "exact gelu f32, 100k", min_time)
-    versus("gelu", "float32", 1_000_000, "torch", 1.1, "exact gelu f32, 1M", min_time)
+    # the exact family (targets: 1.0x for gelu, stretch 1.25x; 1.5x backward)
+    versus("gelu", "float32", 100_000, "torch", 1.0, "exact gelu f32, 100k", min_time)
+    versus("gelu", "float32", 1_000_000, "torch", 1.0, "exact gelu f32, 1M", min_time)
+    for dist in ("N(0,1)", "U[-10,10]"):
+        versus("gelu", "float32", 100_000, "torch", 1.0, f"exact gelu f32, 100k, x ~ {dist}", min_time, dist)
+    versus("gelu_backward", "float32", 100_000, "torch", 1.5, "gelu_backward f32, 100k", min_time)
+    versus("gelu_grad", "float32", 100_000, "torch", 1.5,
+           "gelu_grad f32 vs aten.gelu_backward(ones, x), 100k", min_time)
+    versus("gelu", "float16", 100_000, "torch", 1.5, "exact gelu f16, 100k", min_time)
+    for name in ("gelu", "gelu_grad", "gelu_backward"):
+        versus(name, "float32", 1_000, "torch", 8.0, f"{name} f32, 1k (call overhead)", min_time / 3)
+    if args.exact_only:
+        return report(torch_version)
     versus("gelu", "float64", 100_000, "torch", 4.0, "exact gelu f64, 100k", min_time)
     versus("gelu_tanh", "float32", 100_000, "torch", 3.0, "gelu_tanh f32, 100k", min_time)
     versus("gelu_sigmoid", "float32", 100_000, "torch", 2.5, "gelu_sigmoid f32 vs x*sigmoid(1.702x), 100k", min_time)
-    versus("gelu_backward", "float32", 100_000, "torch", 1.5, "gelu_backward f32, 100k", min_time)
-    for name in _bench.FUNCS:
+    for name in _bench.FUNCS[3:]:
         versus(name, "float32", 1_000, "torch", 5.0, f"{name} f32, 1k (call overhead)", min_time / 3)
     for name in _bench.FUNCS:
         versus(name, "float32", 100_000, "numpy", 30.0, f"{name} f32, 100k vs NumPy/SciPy formula", min_time / 2)
@@ -119,12 +132,19 @@ def main(argv=None):
         row("gelu_backward f32, 64M, 2 threads vs 3-stream limit (copy time x 3/2)",
             t["ours"], t["copy"] * 1.5, "limit", 0.9, n)
         del x, g, out
-    gelu_fast.reset_num_threads()
+    return report(torch_version)
 
+
+def report(torch_version):
+    gelu_fast.reset_num_threads()
     cfg = gelu_fast.show_config(file=open(os.devnull, "w"))
+    torch_isa = ""
+    if torch_version:
+        import torch
+        torch_isa = f" (ATen CPU capability {torch.backends.cpu.get_cpu_capability()})"
     print(f"\n{datetime.date.today().isoformat()}, {platform.processor() or platform.machine()}, "
-          f"{ncpu} cores, SIMD level {cfg.get('simd_level', '?')}, NumPy {np.__version__}, "
-          f"PyTorch {torch_version or 'not installed'}\n")
+          f"{os.cpu_count()} cores, SIMD level {cfg.get('simd_level', '?')}, NumPy {np.__version__}, "
+          f"PyTorch {torch_version or 'not installed'}{torch_isa}\n")
     print("| case | gelu_fast Gelem/s | against | their Gelem/s | ratio | target | met |")
     print("|---|---|---|---|---|---|---|")
     for case, ours, label, theirs, ratio, target, ok in ROWS:

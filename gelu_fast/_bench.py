@@ -40,11 +40,17 @@ def nin(name):
     return getattr(gelu_fast, name).nin
 
 
-def inputs(name, dtype, n, seed=0):
+DISTRIBUTIONS = {"3N(0,1)": lambda rng, n: 3 * rng.standard_normal(n),
+                 "N(0,1)": lambda rng, n: rng.standard_normal(n),
+                 "U[-10,10]": lambda rng, n: rng.uniform(-10, 10, n)}
+
+
+def inputs(name, dtype, n, seed=0, dist="3N(0,1)"):
     """The benchmark inputs: x ~ 3*N(0, 1) (and grad_output ~ N(0, 1)), as
-    activations are, covering the tails and the centre."""
+    activations are, covering the tails and the centre; `dist` picks another
+    distribution of x from DISTRIBUTIONS (the speed should not depend on it)."""
     rng = np.random.default_rng(seed)
-    x = (3 * rng.standard_normal(n)).astype(dtype)
+    x = DISTRIBUTIONS[dist](rng, n).astype(dtype)
     if nin(name) == 2:
         return (rng.standard_normal(n).astype(dtype), x)
     return (x,)

@@ -58,6 +58,8 @@ def build_info():
         "cflags": gf_cflags.decode(),
         "openmp": bool(GF_OPENMP),
         "fma": bool(GF_HAVE_FMA),
+        # the explicit-SIMD kernels of the exact family (float32/float16), '' if none
+        "simd_kernels": gf_simd_isa.decode(),
         "parallel_min": parallel_min(),
         "forked_child": bool(gf_in_forked_child()),
     }

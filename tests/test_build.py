@@ -40,20 +40,35 @@ def kernel_file(level):
     return Path(mod.__file__)
 
 
-def contiguous_loops(path):
-    """{function name: [instruction lines]} for the *_contig functions."""
+def disassembly(path):
+    """{function name: [instruction lines]} for every function of a module."""
     out = subprocess.run(["objdump", "-d", "--no-show-raw-insn", str(path)],
                          capture_output=True, text=True, check=True).stdout
     funcs, name = {}, None
     for line in out.splitlines():
         m = re.match(r"^[0-9a-f]+ <(.+)>:$", line)
         if m:
-            name = m.group(1) if m.group(1).endswith("_contig") else None
-            if name:
-                funcs[name] = []
+            name = m.group(1)
+            funcs[name] = []
         elif name and "\t" in line:
             funcs[name].append(line.split("\t", 1)[1])
     return funcs
+
+
+def contiguous_loops(path):
+    """{function name: [instruction lines]} for the *_contig functions, each
+    with the instructions of the explicit-SIMD kernel (gf_simd_*) it calls,
+    if the compiler did not inline it."""
+    funcs = disassembly(path)
+    loops = {}
+    for fn, insns in funcs.items():
+        if not fn.endswith("_contig"):
+            continue
+        body = list(insns)
+        for callee in {m.group(1) for i in insns for m in [re.search(r"(?:call|jmp)\s+\w+ <(gf_simd_[^>+]+)>", i)] if m}:
+            body += funcs.get(callee, [])
+        loops[fn] = body
+    return loops
 
 
 @pytest.mark.parametrize("level", [lvl for lvl in _dispatch.LEVELS if lvl in _dispatch.built_levels()])
@@ -74,3 +89,39 @@ def test_contiguous_loops_use_packed_instructions(level):
     print(f"{level}: packed {reg[1:]} arithmetic per contiguous loop: {report}")
     scalar = {fn: n for fn, n in report.items() if n < MIN_PACKED}
     assert not scalar, f"{level}: loops not vectorized on {reg[1:]}: {scalar}"
+
+
+# The explicit-SIMD kernels (gelu_fast/_simd.h) of the exact family in
+# float32 and float16: their coefficient tables live in vector registers and
+# are indexed with permutes (vpermps), and their hot path -- including the
+# remainder of an array, which goes through the same vector code -- has no
+# scalar arithmetic at all.
+SIMD_LOOPS = [f"{name}_{dt}" for name in ("gelu", "gelu_grad", "gelu_backward") for dt in ("f16", "f32")]
+SCALAR_ARITH = re.compile(r"\bv?(?:add|sub|mul|div|min|max|sqrt)s[sd]\b|\bvf[n]?m(?:add|sub)\d{3}s[sd]\b")
+
+
+@pytest.mark.parametrize("level", [lvl for lvl in ("avx2", "avx512") if lvl in _dispatch.built_levels()])
+def test_explicit_simd_kernels(level):
+    mod = __import__(f"gelu_fast._kernel_{level}", fromlist=["_"])
+    assert mod.build_info()["simd_kernels"] == level
+    loops = contiguous_loops(kernel_file(level))
+    if not loops:
+        pytest.skip(f"{kernel_file(level).name} has no symbols (stripped build)")
+    reg = REGISTER[level]
+    for key in SIMD_LOOPS:
+        insns = next(body for fn, body in loops.items() if fn.endswith(f"_{key}_contig"))
+        permutes = [i for i in insns if re.search(r"\bvperm(?:ps|d)\b", i) and reg in i]
+        packed = [i for i in insns if PACKED.search(i) and reg in i]
+        scalar = [i for i in insns if SCALAR_ARITH.search(i)]
+        print(f"{level} {key}: {len(permutes)} table permutes, {len(packed)} packed, {len(scalar)} scalar")
+        assert len(permutes) >= 6, f"{level} {key}: no register table lookups ({len(permutes)} vpermps)"
+        assert len(packed) >= MIN_PACKED, f"{level} {key}: {len(packed)} packed {reg[1:]} operations"
+        assert not scalar, f"{level} {key}: scalar arithmetic in the kernel: {scalar[:5]}"
+
+
+def test_baseline_has_no_simd_kernels():
+    if "baseline" not in _dispatch.built_levels():
+        pytest.skip("no baseline module")
+    from gelu_fast import _kernel_baseline
+    assert _kernel_baseline.build_info()["simd_kernels"] == ""
+

@@ -70,7 +70,9 @@ def test_level_loads_and_agrees(level):
     assert lines[0] == level
     # levels differ in FMA use, not by more than the accuracy bounds
     assert abs(float(lines[1]) - float(gelu_fast.gelu(-5.0))) <= 4 * np.spacing(abs(gelu_fast.gelu(-5.0)))
-    assert float(lines[2]) == float(gelu_fast.gelu_grad(np.float32(1.5)))   # float32: correctly rounded
+    # float32: the avx2/avx512 levels have float32-arithmetic kernels of their own (<= 2 ULP each)
+    g32 = gelu_fast.gelu_grad(np.float32(1.5))
+    assert abs(float(lines[2]) - float(g32)) <= 4 * float(np.spacing(g32))
 
 
 @pytest.mark.skipif(bool(os.environ.get("GELU_FAST_SIMD")), reason="already running under one level")

@@ -1,0 +1,253 @@
+/*
+ * Explicit AVX2 + FMA kernels for the float32 exact GELU family
+ * (x86-64-v3: AVX2, FMA, F16C).  Header-only; every function is static.
+ *
+ * The algorithm is the one of _simd_avx512.h (see the description there):
+ * with a = min(|x|, 14.9), Q(a) = 1 - Phi(a) = exp(-(a*a + G(a))/2), G a
+ * per-interval polynomial, a*a = y + hl exactly (FMA), one exponential with
+ * Cody-Waite reduction by 2 ln 2, no division; gelu(x) = max(-0, x) - a*Q(a),
+ * gelu_grad(x) = (x >= 0 ? 1 : -0) +- exp(-a*a/2) H(a), with
+ * H(a) = a/sqrt(2 pi) - exp(a*a/2) Q(a) a second per-interval polynomial
+ * (absolute accuracy near its zero a0 = 0.7518).  What differs on AVX2:
+ *
+ *  - Table width.  _mm256_permutevar8x32_ps indexes 8 entries, so a is split
+ *    into 8 intervals read off u = a + 1 (two exponent bits and ONE mantissa
+ *    bit: bits(u) >> 22, low 3 bits): [0, .5) [.5, 1) [1, 2) [2, 3) [3, 5)
+ *    [5, 7) [7, 11) [11, 14.9], with degree-7 polynomials in t = a - c (one
+ *    permute with the table in memory per coefficient).  The expansion points
+ *    c are chosen (fit_coefficients) where the function is within 2**-9 ulp of
+ *    a float32, so rounding the constant coefficients costs nothing; the first
+ *    interval expands at c = 0 with G's constant exactly 0, so that tiny |x|
+ *    keep relative accuracy.  The wider intervals leave P = G - n*2ln2
+ *    in [-0.67, 1.10], so k is rounded from the sum y + P (not y alone): the
+ *    reduced exponent stays in |r| <= ln 2 and exp(-r/2) = 1 + r*p(r) has
+ *    degree 6 for both functions.
+ *  - 2**-k without vscalefps.  k (0..165) comes from the magic-number
+ *    rounding kd = fma(a*a + P, 1/(2 ln 2), T[slot]); 2**(64-k) is built from
+ *    the low bits of kd with one shift and one integer subtract, and applied
+ *    as (a*e * 2**(64-k)) * 2**-64: the first product is exact and normal, so
+ *    a subnormal result is rounded once, by the last multiply.
+ *  - Masks without k-registers.  Lanes whose result is known without the
+ *    exponential (x >= 6: a*Q(a) < 2**-27 x; x <= -14.9 or -inf: the result
+ *    is -0) would underflow inside it; the second power-of-two factor is ANDed
+ *    with a compare mask, so they multiply by +0 exactly and raise nothing.
+ *    a*a is formed as fma(a, a, 2**-60), so that it never underflows.
+ *
+ * Array functions: contiguous, any n >= 0, any alignment; y may equal x or
+ * start before it (blocks are loaded before they are stored, forward order).
+ * Four vectors per iteration, then single vectors, then the tail (< 8) goes
+ * through a zero-padded buffer and the same vector kernel, so an element's
+ * result does not depend on its position.  float16 goes through F16C
+ * (_mm256_cvtph_ps / _mm256_cvtps_ph, round to nearest).
+ */
+#ifndef GELU_FAST_SIMD_AVX2_H
+#define GELU_FAST_SIMD_AVX2_H
+
+#include <immintrin.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "_simd_tables.h"
+
+#define GF_A2_PERM(tab, idx) _mm256_permutevar8x32_ps(_mm256_load_ps(tab), (idx))
+#define GF_A2_F(v) _mm256_set1_ps(v)
+#define GF_A2_I(v) _mm256_set1_epi32(v)
+
+/* Shared front end: slot index, a*a = y + hl, and the 2**-k factors of kd. */
+static inline __m256 gf_a2_clamp(__m256 x)
+{
+    __m256 ax = _mm256_andnot_ps(GF_A2_F(-0.0f), x);
+    return _mm256_min_ps(GF_A2_F(GF_T8_A_MAX), ax);      /* NaN passes (second operand) */
+}
+
+static inline __m256i gf_a2_slot(__m256 a)
+{
+    __m256 u = _mm256_add_ps(a, GF_A2_F(1.0f));
+    return _mm256_srli_epi32(_mm256_castps_si256(u), GF_T8_SHIFT);
+}
+
+/* lanes -14.9 < x < 6 (false for NaN) as an all-ones mask */
+static inline __m256 gf_a2_live(__m256 x)
+{
+    return _mm256_and_ps(_mm256_cmp_ps(x, GF_A2_F(6.0f), _CMP_LT_OQ),
+                         _mm256_cmp_ps(x, GF_A2_F(-GF_T8_A_MAX), _CMP_GT_OQ));
+}
+
+/* (v * 2**(64-k)) * (2**-64 & live), k the integer in the low bits of kd (0 <= k < 190):
+ * the first product is exact and normal, the second rounds once */
+static inline __m256 gf_a2_scale(__m256 v, __m256 kd, __m256 live)
+{
+    __m256i K = _mm256_slli_epi32(_mm256_castps_si256(kd), 23);     /* k << 23 */
+    __m256 s1 = _mm256_castsi256_ps(_mm256_sub_epi32(GF_A2_I((127 + 64) << 23), K));
+    __m256 s2 = _mm256_and_ps(live, GF_A2_F(0x1p-64f));
+    return _mm256_mul_ps(_mm256_mul_ps(v, s1), s2);
+}
+
+/* gelu(x) = x * Phi(x) */
+static inline __m256 gf_v_gelu(__m256 x)
+{
+    __m256 a = gf_a2_clamp(x);
+    __m256i idx = gf_a2_slot(a);
+    __m256 t = _mm256_sub_ps(a, GF_A2_PERM(GF_T8_OFF_G, idx));   /* exact */
+    /* P = G(a) - n*2ln2 */
+    __m256 p = GF_A2_PERM(GF_T8_G[GF_T8_DEG_G], idx);
+    for (int k = GF_T8_DEG_G - 1; k >= 0; --k)
+        p = _mm256_fmadd_ps(p, t, GF_A2_PERM(GF_T8_G[k], idx));
+    /* a*a = y + hl (+ 2**-60); k = round((y + P)/(2 ln 2)) + n */
+    __m256 y = _mm256_fmadd_ps(a, a, GF_A2_F(0x1p-60f));         /* never underflows */
+    __m256 hl = _mm256_fmsub_ps(a, a, y);                        /* a*a - y, exact to 2**-60 */
+    __m256 T = GF_A2_PERM(GF_T8_T, idx);
+    __m256 s = _mm256_add_ps(y, p);
+    __m256 kd = _mm256_fmadd_ps(s, GF_A2_F(GF_T8_INV_C), T);
+    __m256 ky = _mm256_sub_ps(kd, T);                            /* round((y + P)/(2 ln 2)), exact */
+    __m256 r1 = _mm256_fnmadd_ps(ky, GF_A2_F(GF_T8_C_HI), y);     /* exact */
+    __m256 r2 = _mm256_fnmadd_ps(ky, GF_A2_F(GF_T8_C_LO), hl);
+    __m256 r = _mm256_add_ps(_mm256_add_ps(r1, p), r2);         /* a*a + G - k*2ln2, |r| <= ln 2 */
+    /* exp(-r/2) - 1 */
+    __m256 q = GF_A2_F(GF_T8_E[GF_T8_NEXP - 1]);
+    for (int k = GF_T8_NEXP - 2; k >= 0; --k)
+        q = _mm256_fmadd_ps(q, r, GF_A2_F(GF_T8_E[k]));
+    __m256 em1 = _mm256_mul_ps(r, q);
+    __m256 ae = _mm256_fmadd_ps(a, em1, a);                      /* a*exp(-r/2), one rounding */
+    __m256 aq = gf_a2_scale(ae, kd, gf_a2_live(x));               /* a*Q(a) */
+    return _mm256_sub_ps(_mm256_max_ps(GF_A2_F(-0.0f), x), aq);
+}
+
+/* gelu_grad(x) = Phi(x) + x*phi(x) */
+static inline __m256 gf_v_gelu_grad(__m256 x)
+{
+    const float magic = 12582912.0f;                             /* 1.5 * 2**23 */
+    __m256 a = gf_a2_clamp(x);
+    __m256i idx = gf_a2_slot(a);
+    __m256 t = _mm256_sub_ps(a, GF_A2_PERM(GF_T8_OFF_H, idx));
+    __m256 h = GF_A2_PERM(GF_T8_H[GF_T8_DEG_H], idx);
+    for (int k = GF_T8_DEG_H - 1; k >= 0; --k)
+        h = _mm256_fmadd_ps(h, t, GF_A2_PERM(GF_T8_H[k], idx));
+    __m256 y = _mm256_fmadd_ps(a, a, GF_A2_F(0x1p-60f));         /* never underflows */
+    __m256 hl = _mm256_fmsub_ps(a, a, y);                        /* a*a - y, exact to 2**-60 */
+    __m256 kd = _mm256_fmadd_ps(y, GF_A2_F(GF_T8_INV_C), GF_A2_F(magic));
+    __m256 ky = _mm256_sub_ps(kd, GF_A2_F(magic));
+    __m256 r1 = _mm256_fnmadd_ps(ky, GF_A2_F(GF_T8_C_HI), y);
+    __m256 r2 = _mm256_fnmadd_ps(ky, GF_A2_F(GF_T8_C_LO), hl);
+    __m256 r = _mm256_add_ps(r1, r2);
+    __m256 q = GF_A2_F(GF_T8_E[GF_T8_NEXP - 1]);
+    for (int k = GF_T8_NEXP - 2; k >= 0; --k)
+        q = _mm256_fmadd_ps(q, r, GF_A2_F(GF_T8_E[k]));
+    __m256 em1 = _mm256_mul_ps(r, q);
+    __m256 sx = _mm256_and_ps(x, GF_A2_F(-0.0f));
+    __m256 hs = _mm256_xor_ps(h, sx);                            /* -H for x < 0 */
+    __m256 he = _mm256_fmadd_ps(hs, em1, hs);
+    __m256 d = gf_a2_scale(he, kd, gf_a2_live(x));               /* +-exp(-a*a/2) H(a) */
+    __m256 base = _mm256_blendv_ps(GF_A2_F(1.0f), GF_A2_F(-0.0f), x);
+    return _mm256_add_ps(base, d);
+}
+
+static inline __m256 gf_v_gelu_backward(__m256 g, __m256 x)
+{
+    return _mm256_mul_ps(g, gf_v_gelu_grad(x));
+}
+
+/* ---- array loops ---------------------------------------------------------- */
+
+#define GF_A2_UNARY_F32(name, kern)                                            \
+static void name(const float *x, float *y, ptrdiff_t n)                       \
+{                                                                              \
+    ptrdiff_t i = 0;                                                           \
+    for (; i + 32 <= n; i += 32) {                                             \
+        __m256 v0 = _mm256_loadu_ps(x + i), v1 = _mm256_loadu_ps(x + i + 8);   \
+        __m256 v2 = _mm256_loadu_ps(x + i + 16), v3 = _mm256_loadu_ps(x + i + 24); \
+        v0 = kern(v0); v1 = kern(v1); v2 = kern(v2); v3 = kern(v3);            \
+        _mm256_storeu_ps(y + i, v0); _mm256_storeu_ps(y + i + 8, v1);          \
+        _mm256_storeu_ps(y + i + 16, v2); _mm256_storeu_ps(y + i + 24, v3);    \
+    }                                                                          \
+    for (; i + 8 <= n; i += 8)                                                 \
+        _mm256_storeu_ps(y + i, kern(_mm256_loadu_ps(x + i)));                 \
+    if (i < n) {                                                               \
+        float buf[8] = {0};                                                    \
+        memcpy(buf, x + i, (size_t)(n - i) * sizeof(float));                  \
+        _mm256_storeu_ps(buf, kern(_mm256_loadu_ps(buf)));                     \
+        memcpy(y + i, buf, (size_t)(n - i) * sizeof(float));                   \
+    }                                                                          \
+}
+
+GF_A2_UNARY_F32(gf_simd_gelu_f32, gf_v_gelu)
+GF_A2_UNARY_F32(gf_simd_gelu_grad_f32, gf_v_gelu_grad)
+
+static void gf_simd_gelu_backward_f32(const float *g, const float *x, float *y, ptrdiff_t n)
+{
+    ptrdiff_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256 v0 = _mm256_loadu_ps(x + i), v1 = _mm256_loadu_ps(x + i + 8);
+        __m256 v2 = _mm256_loadu_ps(x + i + 16), v3 = _mm256_loadu_ps(x + i + 24);
+        __m256 g0 = _mm256_loadu_ps(g + i), g1 = _mm256_loadu_ps(g + i + 8);
+        __m256 g2 = _mm256_loadu_ps(g + i + 16), g3 = _mm256_loadu_ps(g + i + 24);
+        v0 = gf_v_gelu_backward(g0, v0); v1 = gf_v_gelu_backward(g1, v1);
+        v2 = gf_v_gelu_backward(g2, v2); v3 = gf_v_gelu_backward(g3, v3);
+        _mm256_storeu_ps(y + i, v0); _mm256_storeu_ps(y + i + 8, v1);
+        _mm256_storeu_ps(y + i + 16, v2); _mm256_storeu_ps(y + i + 24, v3);
+    }
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, gf_v_gelu_backward(_mm256_loadu_ps(g + i), _mm256_loadu_ps(x + i)));
+    if (i < n) {
+        float bg[8] = {0}, bx[8] = {0};
+        memcpy(bg, g + i, (size_t)(n - i) * sizeof(float));
+        memcpy(bx, x + i, (size_t)(n - i) * sizeof(float));
+        _mm256_storeu_ps(bx, gf_v_gelu_backward(_mm256_loadu_ps(bg), _mm256_loadu_ps(bx)));
+        memcpy(y + i, bx, (size_t)(n - i) * sizeof(float));
+    }
+}
+
+#define GF_A2_LOADH(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
+#define GF_A2_STOREH(p, v) \
+    _mm_storeu_si128((__m128i *)(void *)(p), _mm256_cvtps_ph((v), _MM_FROUND_TO_NEAREST_INT))
+
+#define GF_A2_UNARY_F16(name, kern)                                            \
+static void name(const uint16_t *x, uint16_t *y, ptrdiff_t n)                 \
+{                                                                              \
+    ptrdiff_t i = 0;                                                           \
+    for (; i + 32 <= n; i += 32) {                                             \
+        __m256 v0 = GF_A2_LOADH(x + i), v1 = GF_A2_LOADH(x + i + 8);           \
+        __m256 v2 = GF_A2_LOADH(x + i + 16), v3 = GF_A2_LOADH(x + i + 24);     \
+        v0 = kern(v0); v1 = kern(v1); v2 = kern(v2); v3 = kern(v3);            \
+        GF_A2_STOREH(y + i, v0); GF_A2_STOREH(y + i + 8, v1);                  \
+        GF_A2_STOREH(y + i + 16, v2); GF_A2_STOREH(y + i + 24, v3);            \
+    }                                                                          \
+    for (; i + 8 <= n; i += 8)                                                 \
+        GF_A2_STOREH(y + i, kern(GF_A2_LOADH(x + i)));                         \
+    if (i < n) {                                                               \
+        uint16_t buf[8] = {0};                                                 \
+        memcpy(buf, x + i, (size_t)(n - i) * sizeof(uint16_t));                \
+        GF_A2_STOREH(buf, kern(GF_A2_LOADH(buf)));                             \
+        memcpy(y + i, buf, (size_t)(n - i) * sizeof(uint16_t));                \
+    }                                                                          \
+}
+
+GF_A2_UNARY_F16(gf_simd_gelu_f16, gf_v_gelu)
+GF_A2_UNARY_F16(gf_simd_gelu_grad_f16, gf_v_gelu_grad)
+
+static void gf_simd_gelu_backward_f16(const uint16_t *g, const uint16_t *x, uint16_t *y, ptrdiff_t n)
+{
+    ptrdiff_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256 v0 = GF_A2_LOADH(x + i), v1 = GF_A2_LOADH(x + i + 8);
+        __m256 v2 = GF_A2_LOADH(x + i + 16), v3 = GF_A2_LOADH(x + i + 24);
+        __m256 g0 = GF_A2_LOADH(g + i), g1 = GF_A2_LOADH(g + i + 8);
+        __m256 g2 = GF_A2_LOADH(g + i + 16), g3 = GF_A2_LOADH(g + i + 24);
+        v0 = gf_v_gelu_backward(g0, v0); v1 = gf_v_gelu_backward(g1, v1);
+        v2 = gf_v_gelu_backward(g2, v2); v3 = gf_v_gelu_backward(g3, v3);
+        GF_A2_STOREH(y + i, v0); GF_A2_STOREH(y + i + 8, v1);
+        GF_A2_STOREH(y + i + 16, v2); GF_A2_STOREH(y + i + 24, v3);
+    }
+    for (; i + 8 <= n; i += 8)
+        GF_A2_STOREH(y + i, gf_v_gelu_backward(GF_A2_LOADH(g + i), GF_A2_LOADH(x + i)));
+    if (i < n) {
+        uint16_t bg[8] = {0}, bx[8] = {0};
+        memcpy(bg, g + i, (size_t)(n - i) * sizeof(uint16_t));
+        memcpy(bx, x + i, (size_t)(n - i) * sizeof(uint16_t));
+        GF_A2_STOREH(bx, gf_v_gelu_backward(GF_A2_LOADH(bg), GF_A2_LOADH(bx)));
+        memcpy(y + i, bx, (size_t)(n - i) * sizeof(uint16_t));
+    }
+}
+
+#endif

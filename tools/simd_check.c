@@ -1,0 +1,400 @@
+/*
+ * tools/simd_check.c -- exhaustive check and timing of the explicit AVX-512
+ * float32/float16 kernels in gelu_fast/_simd_avx512.h.  Not part of the
+ * package build.
+ *
+ *   gcc -O2 -march=x86-64-v4 -ffp-contract=off -fopenmp -Igelu_fast \
+ *       tools/simd_check.c -o /tmp/simd_check -lm
+ *   /tmp/simd_check            all checks (every float32 input; minutes)
+ *   /tmp/simd_check quick      every 97th float32 bit pattern
+ *   /tmp/simd_check time       timing only
+ *
+ * Reference: long double (x87, 64-bit significand):
+ *   gelu(x) = x*Phi(x),  gelu_grad(x) = Phi(x) + x*phi(x),
+ *   Phi(x) = erfcl(-x/sqrt2)/2,  phi(x) = expl(-x*x/2)/sqrt(2 pi).
+ * For speed every input is first measured against the same formulas in
+ * double (erfc/exp: relative error ~2**-45 after the amplification 2z**2 of
+ * the rounding of x/sqrt2, i.e. < 1e-5 ULP), and every input whose error so
+ * measured exceeds 0.9 (ULP, or the term-relative measure) is measured again
+ * against long double; the maxima reported are long-double ones.
+ * Error in ULPs of the exact value in float32 (ULP of a subnormal = 2**-149).
+ * gelu_grad is also measured relative to its terms (its bound near the zero
+ * at x ~ -0.7518):  |err| / (ulp(exact) + 2**-24 (|Phi(x)| + |x phi(x)|)),
+ * which is <= 2 exactly when |err| <= 2 ulp + 2**-23 (|Phi| + |x phi|).
+ *
+ * The kernels run on arrays of 4096 consecutive bit patterns (2 threads,
+ * OpenMP); the FP exception flags are read after each array, and if any of
+ * overflow / divide-by-zero / invalid / underflow is raised the elements are
+ * rerun one by one to find which, and checked against the rules: never
+ * overflow or divide-by-zero, invalid only for NaN input, underflow only
+ * where the exact result is nonzero and below FLT_MIN in magnitude.
+ * Also checked: NaN -> NaN, special values, backward = g*grad rounded once
+ * (bitwise, random g), float16 over all 65536 inputs (<= 1 ULP of float16),
+ * and that results do not depend on position/length/alignment (tail paths).
+ */
+#include <fenv.h>
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <omp.h>
+#include "_simd.h"      /* the kernels of the level given by -march */
+
+static float fb(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
+static uint32_t bf(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+
+static const long double SQRT1_2L = 0.707106781186547524400844362104849039L;
+static const long double INV_SQRT_2PIL = 0.398942280401432677939946059934381868L;
+
+static long double Phi(long double x) { return erfcl(-x * SQRT1_2L) / 2; }
+static long double xphi(long double x) { return x * expl(-x * x / 2) * INV_SQRT_2PIL; }
+static double Phi_d(double x) { return erfc(-x * 0.70710678118654752440) / 2; }
+static double xphi_d(double x) { return x * exp(-x * x / 2) * 0.39894228040143267794; }
+
+/* exact results at the infinities */
+static float special_ref(float x, int grad)
+{
+    if (x > 0) return grad ? 1.0f : INFINITY;
+    return -0.0f;
+}
+
+static long double ulp32(long double v)
+{
+    v = fabsl(v);
+    if (v < 0x1p-126L) return 0x1p-149L;
+    int e;
+    frexpl(v, &e);                  /* v = m 2**e, m in [0.5, 1) */
+    return ldexpl(1.0L, e - 24);
+}
+
+static long double ulp16(long double v)
+{
+    v = fabsl(v);
+    if (v < 0x1p-14L) return 0x1p-24L;
+    int e;
+    frexpl(v, &e);
+    return ldexpl(1.0L, e - 11);
+}
+
+#define BAD_FLAGS (FE_OVERFLOW | FE_DIVBYZERO | FE_INVALID | FE_UNDERFLOW)
+
+typedef struct {
+    double max_ulp; float at;       /* plain ULP error */
+    double max_rel; float rel_at;   /* term-relative measure (grad) */
+    double max_ulp_far; float far_at; /* grad: ULP error outside [-0.85, -0.65] */
+    long n_nan_bad, n_flag_bad, n_checked;
+    float flag_at; int flag_which;
+} stats;
+
+static void merge(stats *s, const stats *t)
+{
+    if (t->max_ulp > s->max_ulp) { s->max_ulp = t->max_ulp; s->at = t->at; }
+    if (t->max_rel > s->max_rel) { s->max_rel = t->max_rel; s->rel_at = t->rel_at; }
+    if (t->max_ulp_far > s->max_ulp_far) { s->max_ulp_far = t->max_ulp_far; s->far_at = t->far_at; }
+    if (t->n_flag_bad && !s->n_flag_bad) { s->flag_at = t->flag_at; s->flag_which = t->flag_which; }
+    s->n_nan_bad += t->n_nan_bad; s->n_flag_bad += t->n_flag_bad; s->n_checked += t->n_checked;
+}
+
+/* Is raising `fl` for input x (exact result ex) allowed?  The exact results
+ * are nonzero for every finite x != 0 (ex may have underflowed to 0 even in
+ * long double for x < -150). */
+static int flags_ok(int fl, float x, long double ex)
+{
+    if (fl & (FE_OVERFLOW | FE_DIVBYZERO)) return 0;
+    if ((fl & FE_INVALID) && !isnan(x)) return 0;
+    if ((fl & FE_UNDERFLOW) && !isnan(x) && !(isfinite(x) && x != 0 && fabsl(ex) < 0x1p-126L)) return 0;
+    return 1;
+}
+
+typedef void (*kern1)(const float *, float *, ptrdiff_t);
+
+#define BLK 4096
+
+static void check_range(int grad, uint64_t step, stats *out)
+{
+    stats S = {0};
+    uint64_t nblk = (1ull << 32) / BLK;
+#pragma omp parallel
+    {
+        stats s = {0};
+        float *xs = aligned_alloc(64, BLK * 4), *ys = aligned_alloc(64, BLK * 4);
+        kern1 k = grad ? gf_simd_gelu_grad_f32 : gf_simd_gelu_f32;
+#pragma omp for schedule(dynamic, 64)
+        for (uint64_t b = 0; b < nblk; b++) {
+            uint32_t base = (uint32_t)(b * BLK);
+            int m = 0;
+            for (uint32_t j = 0; j < BLK; j++)
+                if (step == 1 || ((uint64_t)base + j) % step == 0)
+                    xs[m++] = fb(base + j);
+            if (!m) continue;
+            feclearexcept(FE_ALL_EXCEPT);
+            k(xs, ys, m);
+            int fl = fetestexcept(BAD_FLAGS);
+            for (int j = 0; j < m; j++) {
+                float x = xs[j], r = ys[j];
+                s.n_checked++;
+                if (isnan(x)) { if (!isnan(r)) s.n_nan_bad++; continue; }
+                if (isinf(x)) {
+                    float w = special_ref(x, grad);
+                    if (bf(r) != bf(w)) { s.max_ulp = 1e30; s.at = x; }
+                    continue;
+                }
+                long double ex, terms = 0, u, err;
+                double e, er = 0;
+                for (int pass = 0; pass < 2; pass++) {
+                    if (pass == 0) {
+                        double X = x, P = Phi_d(X), xp = xphi_d(X);
+                        ex = grad ? P + xp : X * P;
+                        terms = fabs(P) + fabs(xp);
+                    } else {
+                        long double X = x, P = Phi(X), xp = xphi(X);
+                        ex = grad ? P + xp : X * P;
+                        terms = fabsl(P) + fabsl(xp);
+                    }
+                    u = ulp32(ex);
+                    err = fabsl((long double)r - ex);
+                    e = (double)(err / u);
+                    er = (double)(err / (u + 0x1p-24L * terms));
+                    if (e <= 0.9 && (!grad || er <= 0.9)) break;
+                }
+                if (e > s.max_ulp) { s.max_ulp = e; s.at = x; }
+                if (grad) {
+                    if (er > s.max_rel) { s.max_rel = er; s.rel_at = x; }
+                    if ((x < -0.85f || x > -0.65f) && e > s.max_ulp_far) { s.max_ulp_far = e; s.far_at = x; }
+                }
+            }
+            if (fl) {                       /* find which inputs raised what */
+                for (int j = 0; j < m; j++) {
+                    float x = xs[j], r;
+                    feclearexcept(FE_ALL_EXCEPT);
+                    k(&xs[j], &r, 1);
+                    int f1 = fetestexcept(BAD_FLAGS);
+                    if (!f1) continue;
+                    long double X = x;
+                    long double ex = grad ? Phi(X) + xphi(X) : X * Phi(X);
+                    if (!flags_ok(f1, x, ex)) {
+                        if (!s.n_flag_bad) { s.flag_at = x; s.flag_which = f1; }
+                        s.n_flag_bad++;
+                    }
+                }
+            }
+        }
+#pragma omp critical
+        merge(&S, &s);
+        free(xs); free(ys);
+    }
+    *out = S;
+}
+
+static void report(const char *name, int grad, const stats *s)
+{
+    printf("%s: %ld inputs, max error %.4f ULP at x = %a (%.9g)\n", name, s->n_checked, s->max_ulp, s->at, s->at);
+    if (grad) {
+        printf("  outside [-0.85, -0.65]: max %.4f ULP at x = %a (%.9g)\n", s->max_ulp_far, s->far_at, s->far_at);
+        printf("  term-relative |err|/(ulp + 2**-24 (|Phi|+|x phi|)): max %.4f at x = %a (%.9g) (bound 2)\n",
+               s->max_rel, s->rel_at, s->rel_at);
+    }
+    printf("  NaN inputs not giving NaN: %ld; disallowed FP flags: %ld", s->n_nan_bad, s->n_flag_bad);
+    if (s->n_flag_bad) printf(" (first at x = %a, flags 0x%x)", s->flag_at, s->flag_which);
+    printf("\n");
+    fflush(stdout);
+}
+
+/* ---- special values and flags, one element at a time -------------------- */
+static int check_specials(void)
+{
+    int bad = 0;
+    struct { float x, gelu, grad; } sv[] = {
+        { INFINITY, INFINITY, 1.0f }, { -INFINITY, -0.0f, -0.0f },
+        { 0.0f, 0.0f, 0.5f }, { -0.0f, -0.0f, 0.5f },
+    };
+    for (unsigned i = 0; i < sizeof sv / sizeof sv[0]; i++) {
+        float r1, r2;
+        feclearexcept(FE_ALL_EXCEPT);
+        gf_simd_gelu_f32(&sv[i].x, &r1, 1);
+        int f1 = fetestexcept(FE_ALL_EXCEPT & ~FE_INEXACT);
+        feclearexcept(FE_ALL_EXCEPT);
+        gf_simd_gelu_grad_f32(&sv[i].x, &r2, 1);
+        int f2 = fetestexcept(FE_ALL_EXCEPT & ~FE_INEXACT);
+        int ok = bf(r1) == bf(sv[i].gelu) && bf(r2) == bf(sv[i].grad) && !f1 && !f2;
+        printf("  x = %-5g gelu %-5g (flags 0x%x)  grad %-5g (flags 0x%x)  %s\n",
+               sv[i].x, r1, f1, r2, f2, ok ? "ok" : "WRONG");
+        bad += !ok;
+    }
+    uint32_t nans[] = { 0x7fc00000u, 0xffc00000u, 0x7f800001u, 0xff800001u, 0x7fbfffffu, 0xffffffffu };
+    for (unsigned i = 0; i < sizeof nans / 4; i++) {
+        float x = fb(nans[i]), r1, r2, g = 1.0f, r3;
+        gf_simd_gelu_f32(&x, &r1, 1);
+        gf_simd_gelu_grad_f32(&x, &r2, 1);
+        gf_simd_gelu_backward_f32(&g, &x, &r3, 1);
+        int ok = isnan(r1) && isnan(r2) && isnan(r3);
+        printf("  x = 0x%08x: gelu %g grad %g backward %g  %s\n", nans[i], r1, r2, r3, ok ? "ok" : "WRONG");
+        bad += !ok;
+    }
+    /* no underflow at x = 20 or any large positive x, nor -inf */
+    float big[] = { 13.0f, 13.5f, 14.0f, 20.0f, 100.0f, 1e30f, FLT_MAX, -INFINITY, INFINITY, 0x1p-126f, -0x1p-126f, 1e-30f, -1e-30f };
+    for (unsigned i = 0; i < sizeof big / 4; i++) {
+        float r;
+        feclearexcept(FE_ALL_EXCEPT);
+        gf_simd_gelu_f32(&big[i], &r, 1);
+        gf_simd_gelu_grad_f32(&big[i], &r, 1);
+        int f = fetestexcept(FE_UNDERFLOW | FE_OVERFLOW | FE_INVALID | FE_DIVBYZERO);
+        if (f) { printf("  x = %g raised flags 0x%x  WRONG\n", big[i], f); bad++; }
+    }
+    return bad;
+}
+
+/* ---- float16 -------------------------------------------------------------- */
+static float h2f(uint16_t h) { return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(h))); }
+
+static int check_f16(void)
+{
+    static uint16_t xs[65536], y1[65536], y2[65536], gs[65536], y3[65536];
+    for (int i = 0; i < 65536; i++) xs[i] = (uint16_t)i;
+    gf_simd_gelu_f16(xs, y1, 65536);
+    gf_simd_gelu_grad_f16(xs, y2, 65536);
+    double m1 = 0, m2 = 0; int a1 = 0, a2 = 0, bad = 0;
+    for (int i = 0; i < 65536; i++) {
+        float x = h2f(xs[i]);
+        if (isnan(x)) { bad += !isnan(h2f(y1[i])) || !isnan(h2f(y2[i])); continue; }
+        long double X = x, e1 = X * Phi(X), e2 = Phi(X) + xphi(X);
+        long double d1 = fabsl(h2f(y1[i]) - e1), d2 = fabsl(h2f(y2[i]) - e2);
+        if (isinf(x)) {
+            d1 = bf(h2f(y1[i])) == bf(special_ref(x, 0)) ? 0 : 1e30L;
+            d2 = bf(h2f(y2[i])) == bf(special_ref(x, 1)) ? 0 : 1e30L;
+        }
+        double u1 = (double)(d1 / ulp16(e1)), u2 = (double)(d2 / ulp16(e2));
+        if (u1 > m1) { m1 = u1; a1 = i; }
+        if (u2 > m2) { m2 = u2; a2 = i; }
+    }
+    printf("float16 gelu: max %.4f ULP (half) at x = %g; gelu_grad: max %.4f ULP at x = %g; NaN bad %d\n",
+           m1, h2f(xs[a1]), m2, h2f(xs[a2]), bad);
+    /* backward: bitwise g * grad(x) rounded (in float32, then to half) */
+    srand(1);
+    long mism = 0;
+    for (int rep = 0; rep < 8; rep++) {
+        for (int i = 0; i < 65536; i++) gs[i] = (uint16_t)(rand() & 0xffff);
+        gf_simd_gelu_backward_f16(gs, xs, y3, 65536);
+        for (int i = 0; i < 65536; i++) {
+            float g = h2f(gs[i]), r = g * h2f(y2[i]);   /* y2 is half-rounded: recompute in float */
+            float gr;
+            float xf = h2f(xs[i]);
+            gf_simd_gelu_grad_f32(&xf, &gr, 1);
+            r = g * gr;
+            uint16_t want = (uint16_t)_mm_extract_epi16(_mm_cvtps_ph(_mm_set_ss(r), _MM_FROUND_TO_NEAREST_INT), 0);
+            if (want != y3[i] && !(isnan(r) && isnan(h2f(y3[i])))) mism++;
+        }
+    }
+    printf("float16 backward vs g*grad (float32) rounded once to half: %ld mismatches\n", mism);
+    return (m1 > 1.0) + (m2 > 1.0) + bad + (mism != 0);
+}
+
+/* backward f32: bitwise g*grad(x), and position/length independence */
+static int check_backward_and_tails(void)
+{
+    enum { N = 1 << 20 };
+    float *x = aligned_alloc(64, (N + 64) * 4), *g = aligned_alloc(64, (N + 64) * 4);
+    float *y = aligned_alloc(64, (N + 64) * 4), *y2 = aligned_alloc(64, (N + 64) * 4), *gr = aligned_alloc(64, (N + 64) * 4);
+    srand(2);
+    for (int i = 0; i < N + 64; i++) {
+        x[i] = fb(((uint32_t)rand() << 16) ^ (uint32_t)rand());
+        if (i % 3) x[i] = (float)(rand() - RAND_MAX / 2) / (float)(RAND_MAX / 24);
+        g[i] = fb(((uint32_t)rand() << 16) ^ (uint32_t)rand());
+        if (i % 5) g[i] = (float)rand() / RAND_MAX - 0.5f;
+    }
+    long mism = 0;
+    gf_simd_gelu_grad_f32(x, gr, N);
+    gf_simd_gelu_backward_f32(g, x, y, N);
+    for (int i = 0; i < N; i++) {
+        float w = g[i] * gr[i];
+        if (bf(w) != bf(y[i]) && !(isnan(w) && isnan(y[i]))) mism++;
+    }
+    printf("backward f32 vs g*grad rounded once: %ld mismatches in %d\n", mism, N);
+    /* every offset 0..63 and length 0..200: same bits as the long run; in place too */
+    long tail = 0;
+    gf_simd_gelu_f32(x, y, N);
+    for (int off = 0; off < 64; off++)
+        for (int len = 0; len <= 200; len++) {
+            gf_simd_gelu_f32(x + off, y2, len);
+            for (int i = 0; i < len; i++) tail += bf(y2[i]) != bf(y[off + i]);
+            memcpy(y2, x + off, len * 4);
+            gf_simd_gelu_grad_f32(y2, y2, len);           /* in place */
+            for (int i = 0; i < len; i++) tail += bf(y2[i]) != bf(gr[off + i]);
+        }
+    /* y starting before x, overlapping (as NumPy may do) */
+    memcpy(y2 + 7, x, 1000 * 4);
+    gf_simd_gelu_f32(y2 + 7, y2, 1000);
+    for (int i = 0; i < 1000; i++) tail += bf(y2[i]) != bf(y[i]);
+    printf("position/length/in-place/overlap independence: %ld differences\n", tail);
+    free(x); free(g); free(y); free(y2); free(gr);
+    return (mism != 0) + (tail != 0);
+}
+
+/* ---- timing ------------------------------------------------------------------ */
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
+static int cmpd(const void *a, const void *b) { double d = *(const double *)a - *(const double *)b; return (d > 0) - (d < 0); }
+
+static float gauss(void)
+{
+    double u1 = (rand() + 1.0) / (RAND_MAX + 2.0), u2 = (rand() + 1.0) / (RAND_MAX + 2.0);
+    return (float)(sqrt(-2 * log(u1)) * cos(6.283185307179586 * u2));
+}
+
+static void timing(void)
+{
+    enum { N = 100000, REPS = 15, INNER = 50 };
+    float *x = aligned_alloc(64, N * 4), *g = aligned_alloc(64, N * 4), *y = aligned_alloc(64, N * 4);
+    srand(3);
+    for (int dist = 0; dist < 2; dist++) {
+        for (int i = 0; i < N; i++) {
+            x[i] = dist == 0 ? 3 * gauss() : (float)(20.0 * rand() / RAND_MAX - 10.0);
+            g[i] = gauss();
+        }
+        double t[4][REPS];
+        for (int r = 0; r < REPS; r++)
+            for (int k = 0; k < 4; k++) {
+                double t0 = now();
+                for (int j = 0; j < INNER; j++) {
+                    if (k == 0) gf_simd_gelu_f32(x, y, N);
+                    if (k == 1) gf_simd_gelu_grad_f32(x, y, N);
+                    if (k == 2) gf_simd_gelu_backward_f32(g, x, y, N);
+                    if (k == 3) gf_simd_gelu_f32(y, y, N);
+                }
+                t[k][r] = (now() - t0) / INNER;
+            }
+        const char *names[] = { "gelu", "gelu_grad", "gelu_backward", "gelu (in place)" };
+        printf("timing, 1 thread, n = %d, x = %s (median of %d):\n", N, dist == 0 ? "3*N(0,1)" : "U[-10,10]", REPS);
+        for (int k = 0; k < 4; k++) {
+            qsort(t[k], REPS, sizeof(double), cmpd);
+            printf("  %-16s %.2f Gelem/s\n", names[k], N / t[k][REPS / 2] * 1e-9);
+        }
+    }
+    free(x); free(g); free(y);
+}
+
+int main(int argc, char **argv)
+{
+    const char *mode = argc > 1 ? argv[1] : "all";
+    int bad = 0;
+    if (strcmp(mode, "time") != 0) {
+        uint64_t step = strcmp(mode, "quick") == 0 ? 97 : 1;
+        printf("special values:\n");
+        bad += check_specials();
+        bad += check_backward_and_tails();
+        bad += check_f16();
+        stats s;
+        double t0 = now();
+        check_range(0, step, &s);
+        report("gelu f32", 0, &s);
+        bad += s.max_ulp > 2 || s.n_nan_bad || s.n_flag_bad;
+        check_range(1, step, &s);
+        report("gelu_grad f32", 1, &s);
+        bad += s.max_rel > 2 || s.n_nan_bad || s.n_flag_bad;
+        printf("(%.0f s)\n", now() - t0);
+    }
+    timing();
+    printf("%s\n", bad ? "FAILED" : "all checks passed");
+    return bad != 0;
+}
