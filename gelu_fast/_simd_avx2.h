@@ -150,104 +150,76 @@ static inline __m256 gf_v_gelu_backward(__m256 g, __m256 x)
 
 /* ---- array loops ---------------------------------------------------------- */
 
-#define GF_A2_UNARY_F32(name, kern)                                            \
-static void name(const float *x, float *y, ptrdiff_t n)                       \
-{                                                                              \
-    ptrdiff_t i = 0;                                                           \
-    for (; i + 32 <= n; i += 32) {                                             \
-        __m256 v0 = _mm256_loadu_ps(x + i), v1 = _mm256_loadu_ps(x + i + 8);   \
-        __m256 v2 = _mm256_loadu_ps(x + i + 16), v3 = _mm256_loadu_ps(x + i + 24); \
-        v0 = kern(v0); v1 = kern(v1); v2 = kern(v2); v3 = kern(v3);            \
-        _mm256_storeu_ps(y + i, v0); _mm256_storeu_ps(y + i + 8, v1);          \
-        _mm256_storeu_ps(y + i + 16, v2); _mm256_storeu_ps(y + i + 24, v3);    \
-    }                                                                          \
-    for (; i + 8 <= n; i += 8)                                                 \
-        _mm256_storeu_ps(y + i, kern(_mm256_loadu_ps(x + i)));                 \
-    if (i < n) {                                                               \
-        float buf[8] = {0};                                                    \
-        memcpy(buf, x + i, (size_t)(n - i) * sizeof(float));                  \
-        _mm256_storeu_ps(buf, kern(_mm256_loadu_ps(buf)));                     \
-        memcpy(y + i, buf, (size_t)(n - i) * sizeof(float));                   \
-    }                                                                          \
+/* Forward order; every block is loaded before it is stored, so y == x and y
+ * starting before x (overlapping) are fine.  4 vectors per iteration, then
+ * single vectors, then the tail (< 8 elements) copied into a zero-padded
+ * buffer and run through the same vector kernel.  KERNEL(g, x) is the
+ * backward kernel when LOADG is given, LOADG(p) is ignored otherwise. */
+#define GF_A2_LOOP(T, KERNEL, LOADG, LOADX, STORE)                              \
+    do {                                                                       \
+        ptrdiff_t i = 0;                                                       \
+        for (; i + 32 <= n; i += 32) {                                         \
+            __m256 v0 = KERNEL(LOADG(g + i), LOADX(x + i));                    \
+            __m256 v1 = KERNEL(LOADG(g + i + 8), LOADX(x + i + 8));            \
+            __m256 v2 = KERNEL(LOADG(g + i + 16), LOADX(x + i + 16));          \
+            __m256 v3 = KERNEL(LOADG(g + i + 24), LOADX(x + i + 24));          \
+            STORE(y + i, v0); STORE(y + i + 8, v1);                            \
+            STORE(y + i + 16, v2); STORE(y + i + 24, v3);                      \
+        }                                                                      \
+        for (; i + 8 <= n; i += 8)                                             \
+            STORE(y + i, KERNEL(LOADG(g + i), LOADX(x + i)));                  \
+        if (i < n) {                                                           \
+            T bg[8] = {0}, bx[8] = {0};                                        \
+            size_t bytes = (size_t)(n - i) * sizeof(T);                        \
+            if (g != NULL) memcpy(bg, g + i, bytes);                           \
+            memcpy(bx, x + i, bytes);                                          \
+            STORE(bx, KERNEL(LOADG(bg), LOADX(bx)));                           \
+            memcpy(y + i, bx, bytes);                                          \
+        }                                                                      \
+    } while (0)
+
+#define GF_A2_LD32(p) _mm256_loadu_ps(p)
+#define GF_A2_ST32(p, v) _mm256_storeu_ps((p), (v))
+#define GF_A2_LD16(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
+#define GF_A2_ST16(p, v) \
+    _mm_storeu_si128((__m128i *)(void *)(p), _mm256_cvtps_ph((v), _MM_FROUND_TO_NEAREST_INT))
+#define GF_A2_NONE(p) _mm256_setzero_ps()
+/* the one-input kernels in the loop's two-input form */
+#define GF_A2_GELU(g, x) gf_v_gelu(x)
+#define GF_A2_GELU_GRAD(g, x) gf_v_gelu_grad(x)
+
+static void gf_simd_gelu_f32(const float *x, float *y, ptrdiff_t n)
+{
+    const float *g = NULL;
+    GF_A2_LOOP(float, GF_A2_GELU, GF_A2_NONE, GF_A2_LD32, GF_A2_ST32);
 }
 
-GF_A2_UNARY_F32(gf_simd_gelu_f32, gf_v_gelu)
-GF_A2_UNARY_F32(gf_simd_gelu_grad_f32, gf_v_gelu_grad)
+static void gf_simd_gelu_grad_f32(const float *x, float *y, ptrdiff_t n)
+{
+    const float *g = NULL;
+    GF_A2_LOOP(float, GF_A2_GELU_GRAD, GF_A2_NONE, GF_A2_LD32, GF_A2_ST32);
+}
 
 static void gf_simd_gelu_backward_f32(const float *g, const float *x, float *y, ptrdiff_t n)
 {
-    ptrdiff_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        __m256 v0 = _mm256_loadu_ps(x + i), v1 = _mm256_loadu_ps(x + i + 8);
-        __m256 v2 = _mm256_loadu_ps(x + i + 16), v3 = _mm256_loadu_ps(x + i + 24);
-        __m256 g0 = _mm256_loadu_ps(g + i), g1 = _mm256_loadu_ps(g + i + 8);
-        __m256 g2 = _mm256_loadu_ps(g + i + 16), g3 = _mm256_loadu_ps(g + i + 24);
-        v0 = gf_v_gelu_backward(g0, v0); v1 = gf_v_gelu_backward(g1, v1);
-        v2 = gf_v_gelu_backward(g2, v2); v3 = gf_v_gelu_backward(g3, v3);
-        _mm256_storeu_ps(y + i, v0); _mm256_storeu_ps(y + i + 8, v1);
-        _mm256_storeu_ps(y + i + 16, v2); _mm256_storeu_ps(y + i + 24, v3);
-    }
-    for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(y + i, gf_v_gelu_backward(_mm256_loadu_ps(g + i), _mm256_loadu_ps(x + i)));
-    if (i < n) {
-        float bg[8] = {0}, bx[8] = {0};
-        memcpy(bg, g + i, (size_t)(n - i) * sizeof(float));
-        memcpy(bx, x + i, (size_t)(n - i) * sizeof(float));
-        _mm256_storeu_ps(bx, gf_v_gelu_backward(_mm256_loadu_ps(bg), _mm256_loadu_ps(bx)));
-        memcpy(y + i, bx, (size_t)(n - i) * sizeof(float));
-    }
+    GF_A2_LOOP(float, gf_v_gelu_backward, GF_A2_LD32, GF_A2_LD32, GF_A2_ST32);
 }
 
-#define GF_A2_LOADH(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
-#define GF_A2_STOREH(p, v) \
-    _mm_storeu_si128((__m128i *)(void *)(p), _mm256_cvtps_ph((v), _MM_FROUND_TO_NEAREST_INT))
-
-#define GF_A2_UNARY_F16(name, kern)                                            \
-static void name(const uint16_t *x, uint16_t *y, ptrdiff_t n)                 \
-{                                                                              \
-    ptrdiff_t i = 0;                                                           \
-    for (; i + 32 <= n; i += 32) {                                             \
-        __m256 v0 = GF_A2_LOADH(x + i), v1 = GF_A2_LOADH(x + i + 8);           \
-        __m256 v2 = GF_A2_LOADH(x + i + 16), v3 = GF_A2_LOADH(x + i + 24);     \
-        v0 = kern(v0); v1 = kern(v1); v2 = kern(v2); v3 = kern(v3);            \
-        GF_A2_STOREH(y + i, v0); GF_A2_STOREH(y + i + 8, v1);                  \
-        GF_A2_STOREH(y + i + 16, v2); GF_A2_STOREH(y + i + 24, v3);            \
-    }                                                                          \
-    for (; i + 8 <= n; i += 8)                                                 \
-        GF_A2_STOREH(y + i, kern(GF_A2_LOADH(x + i)));                         \
-    if (i < n) {                                                               \
-        uint16_t buf[8] = {0};                                                 \
-        memcpy(buf, x + i, (size_t)(n - i) * sizeof(uint16_t));                \
-        GF_A2_STOREH(buf, kern(GF_A2_LOADH(buf)));                             \
-        memcpy(y + i, buf, (size_t)(n - i) * sizeof(uint16_t));                \
-    }                                                                          \
+static void gf_simd_gelu_f16(const uint16_t *x, uint16_t *y, ptrdiff_t n)
+{
+    const uint16_t *g = NULL;
+    GF_A2_LOOP(uint16_t, GF_A2_GELU, GF_A2_NONE, GF_A2_LD16, GF_A2_ST16);
 }
 
-GF_A2_UNARY_F16(gf_simd_gelu_f16, gf_v_gelu)
-GF_A2_UNARY_F16(gf_simd_gelu_grad_f16, gf_v_gelu_grad)
+static void gf_simd_gelu_grad_f16(const uint16_t *x, uint16_t *y, ptrdiff_t n)
+{
+    const uint16_t *g = NULL;
+    GF_A2_LOOP(uint16_t, GF_A2_GELU_GRAD, GF_A2_NONE, GF_A2_LD16, GF_A2_ST16);
+}
 
 static void gf_simd_gelu_backward_f16(const uint16_t *g, const uint16_t *x, uint16_t *y, ptrdiff_t n)
 {
-    ptrdiff_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        __m256 v0 = GF_A2_LOADH(x + i), v1 = GF_A2_LOADH(x + i + 8);
-        __m256 v2 = GF_A2_LOADH(x + i + 16), v3 = GF_A2_LOADH(x + i + 24);
-        __m256 g0 = GF_A2_LOADH(g + i), g1 = GF_A2_LOADH(g + i + 8);
-        __m256 g2 = GF_A2_LOADH(g + i + 16), g3 = GF_A2_LOADH(g + i + 24);
-        v0 = gf_v_gelu_backward(g0, v0); v1 = gf_v_gelu_backward(g1, v1);
-        v2 = gf_v_gelu_backward(g2, v2); v3 = gf_v_gelu_backward(g3, v3);
-        GF_A2_STOREH(y + i, v0); GF_A2_STOREH(y + i + 8, v1);
-        GF_A2_STOREH(y + i + 16, v2); GF_A2_STOREH(y + i + 24, v3);
-    }
-    for (; i + 8 <= n; i += 8)
-        GF_A2_STOREH(y + i, gf_v_gelu_backward(GF_A2_LOADH(g + i), GF_A2_LOADH(x + i)));
-    if (i < n) {
-        uint16_t bg[8] = {0}, bx[8] = {0};
-        memcpy(bg, g + i, (size_t)(n - i) * sizeof(uint16_t));
-        memcpy(bx, x + i, (size_t)(n - i) * sizeof(uint16_t));
-        GF_A2_STOREH(bx, gf_v_gelu_backward(GF_A2_LOADH(bg), GF_A2_LOADH(bx)));
-        memcpy(y + i, bx, (size_t)(n - i) * sizeof(uint16_t));
-    }
+    GF_A2_LOOP(uint16_t, gf_v_gelu_backward, GF_A2_LD16, GF_A2_LD16, GF_A2_ST16);
 }
 
 #endif

@@ -202,99 +202,75 @@ GF_Z_INLINE __m512 gf_v_gelu_grad(__m512 x, const gf_tab512 *T)
  * Forward order; every block is loaded before it is stored, so y == x and y
  * starting before x (overlapping) are fine.  4 vectors per iteration, then
  * single vectors, then one zero-masked tail vector, all through the same
- * vector kernel. */
-
-#define GF_Z_LOOP1(KERNEL, TAB, LOAD, STORE, MLOAD, MSTORE)                      \
+ * vector kernel.  KERNEL(g, x) is the backward kernel when LOADG is given;
+ * LOADG is ignored otherwise.  The tables are loaded into registers once. */
+#define GF_Z_LOOP(KERNEL, MID, TAB, LOADG, LOADX, STORE)                         \
     do {                                                                       \
+        const gf_tab512 T = gf_tab512_load(MID, TAB);                          \
+        const __mmask16 all = 0xffff;                                          \
+        (void)g;                                                               \
         ptrdiff_t i = 0;                                                       \
         for (; i + 64 <= n; i += 64) {                                         \
-            __m512 v0 = LOAD(i), v1 = LOAD(i + 16), v2 = LOAD(i + 32), v3 = LOAD(i + 48); \
-            v0 = KERNEL(v0, TAB); v1 = KERNEL(v1, TAB);                        \
-            v2 = KERNEL(v2, TAB); v3 = KERNEL(v3, TAB);                        \
-            STORE(i, v0); STORE(i + 16, v1); STORE(i + 32, v2); STORE(i + 48, v3); \
+            __m512 v0 = KERNEL(LOADG(all, g + i), LOADX(all, x + i), &T);      \
+            __m512 v1 = KERNEL(LOADG(all, g + i + 16), LOADX(all, x + i + 16), &T); \
+            __m512 v2 = KERNEL(LOADG(all, g + i + 32), LOADX(all, x + i + 32), &T); \
+            __m512 v3 = KERNEL(LOADG(all, g + i + 48), LOADX(all, x + i + 48), &T); \
+            STORE(all, y + i, v0); STORE(all, y + i + 16, v1);                 \
+            STORE(all, y + i + 32, v2); STORE(all, y + i + 48, v3);            \
         }                                                                      \
-        for (; i + 16 <= n; i += 16) {                                         \
-            __m512 v0 = LOAD(i);                                               \
-            STORE(i, KERNEL(v0, TAB));                                         \
-        }                                                                      \
+        for (; i + 16 <= n; i += 16)                                           \
+            STORE(all, y + i, KERNEL(LOADG(all, g + i), LOADX(all, x + i), &T)); \
         if (i < n) {                                                           \
             __mmask16 m = (__mmask16)((1u << (n - i)) - 1u);                   \
-            __m512 v0 = MLOAD(m, i);                                           \
-            MSTORE(m, i, KERNEL(v0, TAB));                                     \
+            STORE(m, y + i, KERNEL(LOADG(m, g + i), LOADX(m, x + i), &T));     \
         }                                                                      \
     } while (0)
 
-#define GF_Z_LD32(i) _mm512_loadu_ps(x + (i))
-#define GF_Z_ST32(i, v) _mm512_storeu_ps(y + (i), v)
-#define GF_Z_MLD32(m, i) _mm512_maskz_loadu_ps(m, x + (i))
-#define GF_Z_MST32(m, i, v) _mm512_mask_storeu_ps(y + (i), m, v)
-#define GF_Z_LD16(i) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(x + (i))))
-#define GF_Z_ST16(i, v) _mm256_storeu_si256((__m256i *)(y + (i)), _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT))
-#define GF_Z_MLD16(m, i) _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, x + (i)))
-#define GF_Z_MST16(m, i, v) _mm256_mask_storeu_epi16(y + (i), m, _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT))
+/* (mask, pointer) loads and stores; with the full mask the compiler emits
+ * plain unmasked moves */
+#define GF_Z_LD32(m, p) _mm512_maskz_loadu_ps((m), (p))
+#define GF_Z_ST32(m, p, v) _mm512_mask_storeu_ps((p), (m), (v))
+#define GF_Z_LD16(m, p) _mm512_cvtph_ps(_mm256_maskz_loadu_epi16((m), (p)))
+#define GF_Z_ST16(m, p, v) _mm256_mask_storeu_epi16((p), (m), _mm512_cvtps_ph((v), _MM_FROUND_TO_NEAREST_INT))
+#define GF_Z_NONE(m, p) _mm512_setzero_ps()
+/* the one-input kernels in the loop's two-input form; backward = g * grad(x),
+ * one more rounding */
+#define GF_Z_GELU(g, x, T) gf_v_gelu((x), (T))
+#define GF_Z_GELU_GRAD(g, x, T) gf_v_gelu_grad((x), (T))
+#define GF_Z_GELU_BACKWARD(g, x, T) _mm512_mul_ps((g), gf_v_gelu_grad((x), (T)))
 
 static void gf_simd_gelu_f32(const float *x, float *y, ptrdiff_t n)
 {
-    const gf_tab512 T = gf_tab512_load(GF_GELU_MID, GF_GELU_G);
-    GF_Z_LOOP1(gf_v_gelu, &T, GF_Z_LD32, GF_Z_ST32, GF_Z_MLD32, GF_Z_MST32);
+    const float *g = NULL;
+    GF_Z_LOOP(GF_Z_GELU, GF_GELU_MID, GF_GELU_G, GF_Z_NONE, GF_Z_LD32, GF_Z_ST32);
 }
 
 static void gf_simd_gelu_grad_f32(const float *x, float *y, ptrdiff_t n)
 {
-    const gf_tab512 T = gf_tab512_load(GF_GRAD_MID, GF_GRAD_H);
-    GF_Z_LOOP1(gf_v_gelu_grad, &T, GF_Z_LD32, GF_Z_ST32, GF_Z_MLD32, GF_Z_MST32);
+    const float *g = NULL;
+    GF_Z_LOOP(GF_Z_GELU_GRAD, GF_GRAD_MID, GF_GRAD_H, GF_Z_NONE, GF_Z_LD32, GF_Z_ST32);
+}
+
+static void gf_simd_gelu_backward_f32(const float *g, const float *x, float *y, ptrdiff_t n)
+{
+    GF_Z_LOOP(GF_Z_GELU_BACKWARD, GF_GRAD_MID, GF_GRAD_H, GF_Z_LD32, GF_Z_LD32, GF_Z_ST32);
 }
 
 static void gf_simd_gelu_f16(const uint16_t *x, uint16_t *y, ptrdiff_t n)
 {
-    const gf_tab512 T = gf_tab512_load(GF_GELU_MID, GF_GELU_G);
-    GF_Z_LOOP1(gf_v_gelu, &T, GF_Z_LD16, GF_Z_ST16, GF_Z_MLD16, GF_Z_MST16);
+    const uint16_t *g = NULL;
+    GF_Z_LOOP(GF_Z_GELU, GF_GELU_MID, GF_GELU_G, GF_Z_NONE, GF_Z_LD16, GF_Z_ST16);
 }
 
 static void gf_simd_gelu_grad_f16(const uint16_t *x, uint16_t *y, ptrdiff_t n)
 {
-    const gf_tab512 T = gf_tab512_load(GF_GRAD_MID, GF_GRAD_H);
-    GF_Z_LOOP1(gf_v_gelu_grad, &T, GF_Z_LD16, GF_Z_ST16, GF_Z_MLD16, GF_Z_MST16);
-}
-
-/* g * gelu_grad(x): the kernel's result times g, one more rounding. */
-#define GF_Z_LOOP2(LOADG, LOADX, STORE, MLOADG, MLOADX, MSTORE)                  \
-    do {                                                                       \
-        const gf_tab512 T = gf_tab512_load(GF_GRAD_MID, GF_GRAD_H);            \
-        ptrdiff_t i = 0;                                                       \
-        for (; i + 64 <= n; i += 64) {                                         \
-            __m512 v0 = LOADX(i), v1 = LOADX(i + 16), v2 = LOADX(i + 32), v3 = LOADX(i + 48); \
-            __m512 g0 = LOADG(i), g1 = LOADG(i + 16), g2 = LOADG(i + 32), g3 = LOADG(i + 48); \
-            v0 = _mm512_mul_ps(g0, gf_v_gelu_grad(v0, &T));                   \
-            v1 = _mm512_mul_ps(g1, gf_v_gelu_grad(v1, &T));                   \
-            v2 = _mm512_mul_ps(g2, gf_v_gelu_grad(v2, &T));                   \
-            v3 = _mm512_mul_ps(g3, gf_v_gelu_grad(v3, &T));                   \
-            STORE(i, v0); STORE(i + 16, v1); STORE(i + 32, v2); STORE(i + 48, v3); \
-        }                                                                      \
-        for (; i + 16 <= n; i += 16) {                                         \
-            __m512 v0 = LOADX(i), g0 = LOADG(i);                               \
-            STORE(i, _mm512_mul_ps(g0, gf_v_gelu_grad(v0, &T)));               \
-        }                                                                      \
-        if (i < n) {                                                           \
-            __mmask16 m = (__mmask16)((1u << (n - i)) - 1u);                   \
-            __m512 v0 = MLOADX(m, i), g0 = MLOADG(m, i);                       \
-            MSTORE(m, i, _mm512_mul_ps(g0, gf_v_gelu_grad(v0, &T)));           \
-        }                                                                      \
-    } while (0)
-
-#define GF_Z_LDG32(i) _mm512_loadu_ps(g + (i))
-#define GF_Z_MLDG32(m, i) _mm512_maskz_loadu_ps(m, g + (i))
-#define GF_Z_LDG16(i) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(g + (i))))
-#define GF_Z_MLDG16(m, i) _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, g + (i)))
-
-static void gf_simd_gelu_backward_f32(const float *g, const float *x, float *y, ptrdiff_t n)
-{
-    GF_Z_LOOP2(GF_Z_LDG32, GF_Z_LD32, GF_Z_ST32, GF_Z_MLDG32, GF_Z_MLD32, GF_Z_MST32);
+    const uint16_t *g = NULL;
+    GF_Z_LOOP(GF_Z_GELU_GRAD, GF_GRAD_MID, GF_GRAD_H, GF_Z_NONE, GF_Z_LD16, GF_Z_ST16);
 }
 
 static void gf_simd_gelu_backward_f16(const uint16_t *g, const uint16_t *x, uint16_t *y, ptrdiff_t n)
 {
-    GF_Z_LOOP2(GF_Z_LDG16, GF_Z_LD16, GF_Z_ST16, GF_Z_MLDG16, GF_Z_MLD16, GF_Z_MST16);
+    GF_Z_LOOP(GF_Z_GELU_BACKWARD, GF_GRAD_MID, GF_GRAD_H, GF_Z_LD16, GF_Z_LD16, GF_Z_ST16);
 }
 
 #endif
