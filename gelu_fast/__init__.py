@@ -95,6 +95,8 @@ def show_config(file=None):
         f"  compiler          : {info['compiler']}",
         f"  flags             : {info['cflags']}",
         f"  hardware FMA      : {'yes' if info['fma'] else 'no'}",
+        "  explicit SIMD     : " + (f"{info['simd_kernels']} (gelu, gelu_grad, gelu_backward in float32 "
+                                    "and float16)" if info["simd_kernels"] else "none at this level"),
         f"  OpenMP            : {'on' if info['openmp'] else 'off (serial build)'}",
         f"  threads           : {info['threads']}"
         + ("  (forked child process: serial, see README Threads)" if info["forked_child"] else ""),

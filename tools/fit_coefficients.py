@@ -39,16 +39,19 @@ These are the bounds quoted in the comments of _math.pxi.
    read off the bits of u = fl(a + 1) -- two exponent bits and `mbits`
    leading mantissa bits, the interval's table slot being the low mbits + 2
    bits of bits(u) >> (23 - mbits) -- so that one register permute fetches a
-   coefficient; with Q(a) = 1 - Phi(a), per interval
+   coefficient; with Q(a) = 1 - Phi(a), per interval polynomials in
+   t = a - c with float32 coefficients, and e**(-r/2) = 1 + r*P(r) on the
+   range of the reduced argument r:
+       V(a) = a Q(a) exp(a**2/2)      (gelu:  a*Q(a) = exp(-a**2/2) V(a)),
        G(a) = -2 ln Q(a) - a**2       (gelu:  Q(a) = exp(-(a**2 + G(a))/2)),
        H(a) = a/sqrt(2 pi) - Q(a) exp(a**2/2)
-                                      (gelu_grad: a*phi(a) - Q(a) = exp(-a**2/2) H(a))
-   are polynomials in t = a - c with float32 coefficients, and
-   e**(-r/2) = 1 + r*P(r) on the range of the reduced argument r.
-   AVX-512 (16-entry vpermps): mbits = 2, 16 intervals (widths 1/4 to 2),
-   degree 6, G's constant term on a 2**-16 grid.  AVX2 (8-entry
+                                      (gelu_grad: a*phi(a) - Q(a) = exp(-a**2/2) H(a)).
+   AVX-512 (vpermt2ps, 32 entries of two registers): mbits = 3, 32
+   intervals (widths 1/8 to 1), V and H of degree 5, the exponential of
+   a*a alone (see simd_avx512_tables).  AVX2 (8-entry
    _mm256_permutevar8x32_ps): mbits = 1, 8 intervals (widths 1/2 to 4),
-   degree 7, gelu's polynomial is G - n*2ln2 with an integer n per interval.
+   G and H of degree 7, gelu's polynomial is G - n*2ln2 with an integer n
+   per interval.
 """
 import mpmath as mp
 
@@ -149,12 +152,15 @@ def poly_max_error(f, w, coeffs, lo, hi, m):
 
 
 SIMD_CLAMP_NEG = 14.9   # |x| clamp (gelu(x <= -14.31) has underflowed to -0)
-SIMD_NODES = 32         # least-squares nodes of every per-interval fit (both ISAs)
 # AVX-512 tables
-SIMD_DEG = 6            # degree of the G and H polynomials
-SIMD_EXP_DEG = {"GELU": 7, "GRAD": 6}   # degree of e**(-r/2) = 1 + r*P(r)
-SIMD_GRID = 400         # error grid of the per-interval polynomials
+V_MBITS = 3             # 32 intervals
+V_DEG = 5               # degree of the V and H polynomials
+V_EXP_DEG = 6           # degree of e**(-r/2) = 1 + r*P(r)
+V_NODES = 42            # least-squares nodes of every AVX-512 fit (exp included)
+V_GRID = 600            # error grid of the per-interval polynomials
+V_MID_ULPS = 64         # search radius of the expansion points (v_mid)
 # AVX2 tables
+T8_NODES = 32           # least-squares nodes of every per-interval fit
 T8_DEG_G, T8_DEG_H, T8_DEG_EXP = 7, 7, 6
 T8_GRID = 600
 T8_MAGIC = 12582912.0   # 1.5 * 2**23: adding it rounds a float to an integer
@@ -164,7 +170,10 @@ def simd_intervals(mbits):
     """[(lo, hi)] in a (unclamped), indexed like the kernels' permutes: slot
     = the low mbits + 2 bits of bits(u) >> (23 - mbits), u = a + 1 in
     [1, 16) -- two exponent bits and the `mbits` leading mantissa bits of u.
-    mbits = 2: 16 slots (AVX-512), 1: 8 slots (AVX2)."""
+    The biased exponent 127 + e of u in [2**e, 2**(e+1)) has low bits
+    (e + 3) & 3, so a in [0, 1) takes the LAST quarter of the slots and
+    slot 0 is a in [1, 1 + 2**-mbits).
+    mbits = 3: 32 slots (AVX-512), 1: 8 slots (AVX2)."""
     nj = 1 << mbits
     out = [None] * (4 * nj)
     for e in range(4):                       # u in [2**e, 2**(e+1))
@@ -183,6 +192,11 @@ def simd_G(a):
     return -2 * mp.log(simd_Q(a)) - a * a
 
 
+def simd_V(a):
+    """a Q(a) exp(a**2/2) = a erfcx(a/sqrt 2)/2: a/2 near 0, -> 1/sqrt(2 pi)."""
+    return a * mp.erfc(a / mp.sqrt(2)) * mp.exp(a * a / 2) / 2
+
+
 def simd_H(a):
     return a / mp.sqrt(2 * mp.pi) - simd_Q(a) * mp.exp(a * a / 2)
 
@@ -194,13 +208,13 @@ def simd_S(a):
     return a / mp.sqrt(2 * mp.pi) + simd_Q(a) * mp.exp(a * a / 2)
 
 
-def fit_piece(F, W, c, lo, hi, degree, fixed, grid):
+def fit_piece(F, W, c, lo, hi, degree, fixed, grid, nodes):
     """F(a) ~ sum_j cs[j] * (a - c)**j on [lo, hi] with float32 coefficients
-    (fit_rounded, weight W, SIMD_NODES nodes); returns cs and the largest
+    (fit_rounded, weight W, `nodes` nodes); returns cs and the largest
     |W*(F - p)| on a grid of grid + 1 points."""
     f = lambda t: F(c + t)
     w = lambda t: W(c + t)
-    cs = fit_rounded(f, lo - c, hi - c, degree, w=w, rnd=f32, fixed=fixed, nodes=SIMD_NODES)
+    cs = fit_rounded(f, lo - c, hi - c, degree, w=w, rnd=f32, fixed=fixed, nodes=nodes)
     return cs, poly_max_error(f, w, cs, lo - c, hi - c, grid)
 
 
@@ -215,35 +229,21 @@ def fit_exp_half(rmax, degree, nodes):
     return c, err
 
 
-def simd_mid(f, lo, hi, grid):
-    """A float32 m near the middle of [lo, hi] at which f(m) is within ~2**-36
-    relative of a value c0 on `grid` (a function rounding to the grid), so
-    that c0 is f's constant term with (almost) no rounding error: 2**-16
-    multiples for G (c0 - k*L_HI is then exact in the kernel), float32 for H.
-    Candidates m (up to 1/8 of the width from the middle) are scanned in
-    double with a degree-7 Taylor model of f; the best is checked in mpmath.
-    (AVX-512 tables; the AVX2 ones use the simpler search of t8_mid.)"""
-    import numpy as np
+def v_mid(f, lo, hi):
+    """(m, c0): the float32 m within V_MID_ULPS ulps of the middle of
+    [lo, hi] at which f(m) is relatively closest to a float32 c0 (the lowest
+    such m on ties), so that c0, f's constant term, has almost no rounding
+    error (AVX-512 tables; the AVX2 ones use t8_mid).  The kernel's
+    t = a - m is exact: m/2 <= a <= 2m on every interval but [0, 1/8),
+    which expands at 0 (Sterbenz)."""
+    import struct
     m0 = f32((lo + hi) / 2)
-    tay = [float(v) for v in mp.taylor(f, mp.mpf(m0), 7)]
-    bits0 = np.array([m0], dtype=np.float32).view(np.uint32)[0]
-    span = float(hi - lo) / 8
-    ulp = float(np.spacing(np.float32(m0)))
-    n = min(int(span / ulp), 1 << 20)
-    j = np.arange(-n, n + 1, dtype=np.int64)
-    cand = (np.int64(bits0) + j).astype(np.uint32).view(np.float32).astype(np.float64)
-    d = cand - m0
-    fv = np.zeros_like(d)
-    for c in reversed(tay):
-        fv = fv * d + c
-    g = np.array([float(grid(v)) for v in fv]) if n < 300 else grid(fv)
-    dist = np.abs(fv - g) / np.abs(fv)
-    order = np.argsort(dist)[:8]
+    b0 = struct.unpack("I", struct.pack("f", m0))[0]
     best = None
-    for i in order:
-        m = mp.mpf(float(cand[i]))
+    for j in range(-V_MID_ULPS, V_MID_ULPS + 1):
+        m = mp.mpf(struct.unpack("f", struct.pack("I", b0 + j))[0])
         v = f(m)
-        c0 = mp.mpf(float(grid(np.float64(v))))
+        c0 = mp.mpf(f32(v))
         e = abs(v - c0) / abs(v)
         if best is None or e < best[0]:
             best = (e, m, c0)
@@ -272,102 +272,98 @@ def t8_mid(f, c, ncand=4000):
     return bc
 
 
-def grid_2m16(v):
-    import numpy as np
-    return np.round(np.asarray(v, dtype=np.float64) * 65536.0) / 65536.0
-
-
-def grid_f32(v):
-    import numpy as np
-    return np.asarray(v, dtype=np.float64).astype(np.float32).astype(np.float64)
-
-
 def log2s(e):
     return f"2**{float(mp.log(e, 2)):.1f}"
 
 
 def simd_avx512_tables(L):
-    """The AVX-512 tables (16 intervals, degree 6): see _simd_avx512.h."""
+    """The AVX-512 tables (32 intervals, degree 5): see _simd_avx512.h.
+    With a = |x| and Q(a) = 1 - Phi(a), per interval
+        gelu:      a Q(a)        = exp(-a**2/2) V(a),  V(a) = a Q(a) exp(a**2/2),
+        gelu_grad: a phi(a) - Q(a) = exp(-a**2/2) H(a),
+    V fitted in relative error, H in error relative to S (simd_S); both
+    expand at a float32 v_mid with the constant term f32(f(mid)) fixed,
+    except on [0, 1/8), which expands at 0 (V without constant term, so that
+    tiny a keep relative accuracy; H with H(0) = -1/2 exactly)."""
     import sys
-    ivs = simd_intervals(2)
     clamp = mp.mpf(SIMD_CLAMP_NEG)
+    ivs = [(lo, min(hi, clamp)) for lo, hi in simd_intervals(V_MBITS)]
     eps = mp.mpf(2)**-20                            # fl(a + 1) may move a by an ulp across an edge
-    pw = SIMD_DEG + 1
-    # gelu: G, constant term c0 = G(mid) on the 2**-16 grid
-    gmid, grows, gerr, gvar = [], [[None] * 16 for _ in range(pw)], [], []
-    for i, (lo, hi) in enumerate(ivs):
-        lo, hi = max(lo - eps, mp.mpf(0)), min(hi, clamp) + eps
-        m, c0 = simd_mid(simd_G, lo, hi, grid_2m16)
-        c, err = fit_piece(simd_G, lambda a: 1, m, lo, hi, SIMD_DEG, (c0,), SIMD_GRID)
-        var = max(abs(simd_G(lo) - c0), abs(simd_G(hi) - c0))
-        gmid.append(m)
-        for j in range(pw):
-            grows[j][i] = c[j]
-        gerr.append(err)
-        gvar.append(var)
-        print(f"G  [{i:2d}] a in [{float(lo):6.3f}, {float(hi):6.3f}] mid {float(m)!r:12} "
-              f"c0 = {float(c0)!r} (G(mid) - c0 = {float(simd_G(m) - c0):.1e}) "
-              f"max |G - c0| {float(var):.3f}, max abs error {float(err):.2e} = {log2s(err)}",
-              file=sys.stderr)
-    # gelu_grad: H, weighted by 1/S
-    hmid, hrows, herr = [], [[None] * 16 for _ in range(pw)], []
-    for i, (lo, hi) in enumerate(ivs):
-        hi = min(hi, clamp)
-        if i == 12:     # H(0) = -1/2 exactly: gelu_grad(+-0) = 0.5
-            m, c0 = mp.mpf(0), mp.mpf(-0.5)
-        else:
-            m, c0 = simd_mid(simd_H, lo, hi, grid_f32)
-        lo, hi = max(lo - eps, mp.mpf(0)), hi + eps
-        c, err = fit_piece(simd_H, lambda a: 1 / simd_S(a), m, lo, hi, SIMD_DEG, (c0,), SIMD_GRID)
-        hmid.append(m)
-        for j in range(pw):
-            hrows[j][i] = c[j]
-        herr.append(err)
-        print(f"H  [{i:2d}] a in [{float(lo):6.3f}, {float(hi):6.3f}] mid {float(m)!r:12} "
-              f"(H(mid) - c0)/S = {float((simd_H(m) - c0) / simd_S(m)):.1e} "
-              f"max |error|/S {float(err):.2e} = {log2s(err)}", file=sys.stderr)
-    # e**(-r/2) = 1 + r*P(r)
-    rmax = {"GELU": L / 2 * (1 + mp.mpf(2)**-16) + max(gvar) + mp.mpf(2)**-10,
-            "GRAD": L / 2 * (1 + mp.mpf(2)**-16)}
-    exps = []
-    for name in ("GELU", "GRAD"):
-        deg = SIMD_EXP_DEG[name]
-        c, err = fit_exp_half(rmax[name], deg, 4 * (deg + 1))
-        exps.append((name, rmax[name], c, err))
-        print(f"EXP_{name} |r| <= {float(rmax[name]):.4f}: max relative error {float(err):.2e} = {log2s(err)}",
-              file=sys.stderr)
+    L_hi = mp.nint(L * 2**11) / 2**11               # 12 bits: k*L_HI exact for |k| < 2**12
+    L_lo = mp.mpf(f32(L - L_hi))
+    # V's relative error weight; at a = 0 both V and its polynomial (no
+    # constant term) are exactly 0, so the weight there is immaterial
+    w_v = lambda a: 1 / simd_V(a) if a > 0 else mp.mpf(0)
+    w_h = lambda a: 1 / simd_S(a)
+    tabs = {}
+    for name, F, W in (("V", simd_V, w_v), ("H", simd_H, w_h)):
+        mids, rows, errs = [], [[None] * len(ivs) for _ in range(V_DEG + 1)], []
+        for i, (lo0, hi0) in enumerate(ivs):
+            lo, hi = max(lo0 - eps, mp.mpf(0)), hi0 + eps
+            if lo0 == 0:
+                m, fixed = mp.mpf(0), ((0,) if name == "V" else (-0.5,))
+            else:
+                m, c0 = v_mid(F, lo, hi)
+                fixed = (c0,)
+            c, err = fit_piece(F, W, m, lo, hi, V_DEG, fixed, V_GRID, V_NODES)
+            mids.append(m)
+            for j in range(V_DEG + 1):
+                rows[j][i] = c[j]
+            errs.append(err)
+            print(f"{name} [{i:2d}] a in [{float(lo0):6.3f}, {float(hi0):6.3f}) mid {float(m)!r:20} "
+                  f"max weighted error {float(err):.2e} = {log2s(err)}", file=sys.stderr)
+        tabs[name] = (mids, rows, errs)
+    # exp(-r/2) = 1 + r*P(r): k is rounded from a*a alone, |r| <= ln 2 (+ rounding)
+    rmax = L / 2 * (1 + mp.mpf(2)**-16)
+    E, eerr = fit_exp_half(rmax, V_EXP_DEG, V_NODES)
+    print(f"VEXP |r| <= {float(rmax):.5f}: max relative error {float(eerr):.2e} = {log2s(eerr)}",
+          file=sys.stderr)
 
-    comment = [" *", " * AVX-512 tables (_simd_avx512.h; 16-entry vpermps).  Interval i (the low",
-               " * 4 bits of bits(fl(|x| + 1)) >> 21) of a = |x|:"]
+    (vmid, vrows, verr), (hmid, hrows, herr) = tabs["V"], tabs["H"]
+    worst = lambda errs: f"{log2s(max(errs))} (interval {errs.index(max(errs))})"
+    lines = [f"""
+/* ---- AVX-512 (_simd_avx512.h) ------------------------------------------
+ * a = |x| clamped to GF_V_CLAMP; interval i = the low 5 bits of
+ * bits(fl(a + 1)) >> 20: two exponent bits and three mantissa bits of
+ * u = a + 1 in [1, 16).  u in [1, 2) has biased exponent 127 (low bits 3),
+ * so a in [0, 1) is intervals 24..31 and interval 0 starts at a = 1.  Each
+ * is fitted on [lo - 2**-20, hi + 2**-20] (fl(a + 1) may round across an
+ * edge).  Error of the rounded polynomials per interval: V relative, H
+ * relative to S(a) = a/sqrt(2 pi) + Q(a) exp(a**2/2):"""]
     for i, (lo, hi) in enumerate(ivs):
-        comment.append(f" *   [{i:2d}] a in [{float(lo):5.2f}, {float(hi):5.2f}):  G error {log2s(gerr[i])} abs,"
-                       f"  H error {log2s(herr[i])} rel. to S")
-    comment += f""" * G(a) = -2 ln Q(a) - a**2 ~= sum_j GF_GELU_G[j][i] * t**j, t = a - GF_GELU_MID[i];
- *   GF_GELU_G[0][i] is a multiple of 2**-16 equal to G(GF_GELU_MID[i]) to ~2**-30.
- *   Largest absolute error of the rounded polynomials: {log2s(max(gerr))};
- *   largest |G(a) - GF_GELU_G[0][i]| on an interval: {float(max(gvar)):.4f}.
- * H(a) = a/sqrt(2 pi) - Q(a) exp(a**2/2) ~= sum_j GF_GRAD_H[j][i] * t**j,
- *   t = a - GF_GRAD_MID[i] (interval 12 starts at MID = 0 with H(0) = -1/2
- *   exactly); largest error relative to S(a) = a/sqrt(2 pi) + Q(a) exp(a**2/2):
- *   {log2s(max(herr))}.
- * exp(-r/2) = 1 + r*P(r), P(r) = sum_j GF_EXP_*[j] * r**j:""".split("\n")
-    for name, r, c, err in exps:
-        comment.append(f" *   GF_EXP_{name}: |r| <= {float(r):.4f}, max relative error {log2s(err)} ({float(err):.2e})")
-    comment.append(f" * Errors measured on a grid of {SIMD_GRID + 1} points per interval (2001 for exp).")
-    out = [f"#define GF_SIMD_DEG {SIMD_DEG}",
-           f"#define GF_SIMD_EXP_DEG_GELU {SIMD_EXP_DEG['GELU']}",
-           f"#define GF_SIMD_EXP_DEG_GRAD {SIMD_EXP_DEG['GRAD']}",
-           simd_c_array("GF_GELU_MID", gmid, "gelu: interval centres"),
-           simd_c_array("GF_GELU_G", grows, f"gelu: G coefficients, [power][interval]; "
-                                            f"max abs error {float(max(gerr)):.2e}"),
-           simd_c_array("GF_GRAD_MID", hmid, "gelu_grad: interval centres"),
-           simd_c_array("GF_GRAD_H", hrows, f"gelu_grad: H coefficients, [power][interval]; "
-                                            f"max error rel. to S {float(max(herr)):.2e}")]
-    for name, r, c, err in exps:
-        out.append(simd_c_array(f"GF_EXP_{name}", c,
-                                f"exp(-r/2) = 1 + r*P(r), |r| <= {float(r):.4f}: P's coefficients of "
-                                f"r**0..r**{SIMD_EXP_DEG[name] - 1}; max relative error {float(err):.2e}"))
-    return comment, out
+        ulo, uhi = simd_intervals(V_MBITS)[i]
+        lines.append(f" *   [{i:2d}] a in [{float(lo):6.3f}, {float(hi):6.3f}{']' if hi == clamp else ')'}"
+                     f"  (u in [{float(ulo + 1):6.3f}, {float(uhi + 1):6.3f})):  "
+                     f"V {log2s(verr[i])},  H {log2s(herr[i])}")
+    lines += f""" * V(a) = a Q(a) exp(a**2/2) ~= sum_j GF_V_C[j][i] t**j, t = a - GF_V_MID[i]:
+ *   gelu(x) = max(x, 0) - exp(-a**2/2) V(a); largest error {worst(verr)}.
+ * H(a) = a/sqrt(2 pi) - Q(a) exp(a**2/2) ~= sum_j GF_H_C[j][i] t**j,
+ *   t = a - GF_H_MID[i]: gelu_grad(x) = 1 + D (x >= 0), -D (x < 0),
+ *   D = exp(-a**2/2) H(a); largest error relative to S {worst(herr)}.
+ * The constant terms are the float32 nearest V (H) at MID, a float32 within
+ * {V_MID_ULPS} ulps of the middle where that rounding is smallest; interval 24,
+ * [0, 1/8), expands at 0 with V(0) = 0 (no constant term: tiny a keep
+ * relative accuracy) and H(0) = -1/2 exactly.
+ * exp(-r/2) = 1 + r*P(r), P(r) = sum_j GF_VEXP_j r**j, |r| <= {float(rmax):.5f}
+ *   (k = round(a*a/(2 ln 2))): relative error {log2s(eerr)} ({float(eerr):.2e}).
+ * Errors measured on a grid of {V_GRID + 1} points per interval (2001 for exp).
+ */
+#define GF_V_DEG {V_DEG}
+#define GF_H_DEG {V_DEG}
+#define GF_VEXP_DEG {V_EXP_DEG}
+#define GF_V_L_HI {c_hex(L_hi)}   /* 2 ln 2 = L_HI + L_LO, L_HI with 12 bits */
+#define GF_V_L_LO {c_hex(L_lo)}
+#define GF_V_INV_L {c_hex(f32(1 / L))}   /* 1/(2 ln 2) */
+#define GF_V_CLAMP {c_hex(f32(SIMD_CLAMP_NEG))}   /* {SIMD_CLAMP_NEG}: clamp of |x| */""".split("\n")
+    for j, c in enumerate(E):
+        lines.append(f"#define GF_VEXP_{j} {c_hex(c)}")
+    lines += [simd_c_array("GF_V_MID", vmid, "gelu: expansion point per interval (t = a - MID)"),
+              simd_c_array("GF_V_C", vrows, f"gelu: V coefficients, [power][interval]; relative error per "
+                                            f"interval: column V above, at most {log2s(max(verr))}"),
+              simd_c_array("GF_H_MID", hmid, "gelu_grad: expansion point per interval (t = a - MID)"),
+              simd_c_array("GF_H_C", hrows, f"gelu_grad: H coefficients, [power][interval]; error relative "
+                                            f"to S per interval: column H above, at most {log2s(max(herr))}")]
+    return lines
 
 
 def simd_avx2_tables(L):
@@ -391,7 +387,7 @@ def simd_avx2_tables(L):
         F = lambda a, n=n: simd_G(a) - n * L
         if lo != 0:
             c = t8_mid(F, c)
-        cs, gerr[s] = fit_piece(F, lambda a: mp.mpf(1), c, lo, hi, T8_DEG_G, fixed, T8_GRID)
+        cs, gerr[s] = fit_piece(F, lambda a: mp.mpf(1), c, lo, hi, T8_DEG_G, fixed, T8_GRID, T8_NODES)
         pr = [float(F(lo + (hi - lo) * mp.mpf(i) / 64)) for i in range(65)]
         prange = [min(prange[0], min(pr)), max(prange[1], max(pr))]
         off_g[s], T[s] = c, T8_MAGIC + n
@@ -405,57 +401,73 @@ def simd_avx2_tables(L):
     for s, (lo, hi) in enumerate(ivs):
         c = mids[s] if lo == 0 else t8_mid(simd_H, mids[s])
         W = (lambda a: 1 / simd_S(a)) if lo <= a0 < hi else (lambda a: 1 / abs(simd_H(a)))
-        cs, herr[s] = fit_piece(simd_H, W, c, lo, hi, T8_DEG_H, (), T8_GRID)
+        cs, herr[s] = fit_piece(simd_H, W, c, lo, hi, T8_DEG_H, (), T8_GRID, T8_NODES)
         off_h[s] = c
         for k in range(T8_DEG_H + 1):
             H[k][s] = cs[k]
         print(f"T8 H [{s}] a in [{float(lo):6.3f}, {float(hi):6.3f}] c {float(c)!r:12} "
               f"max weighted error {float(herr[s]):.2e} = {log2s(herr[s])}", file=sys.stderr)
     # exp(-r/2) = 1 + r*P(r): both kernels reduce to |r| <= ln 2 (+ rounding)
-    # (24 nodes, 4 per coefficient; the AVX-512 fits use 4 per coefficient + 4:
+    # (24 nodes, 4 per coefficient; the AVX-512 fits use 6 per coefficient + 6:
     # each set of tables keeps the nodes it was fitted and checked with)
     rmax = L / 2 * (1 + mp.mpf(2)**-12)
     E, eerr = fit_exp_half(rmax, T8_DEG_EXP, 4 * T8_DEG_EXP)
     print(f"T8 EXP |r| <= {float(rmax):.4f}: max relative error {float(eerr):.2e} = {log2s(eerr)}",
           file=sys.stderr)
 
-    comment = [" *", " * AVX2 tables (_simd_avx2.h; 8-entry _mm256_permutevar8x32_ps).  Slot s",
-               " * (the low 3 bits of bits(fl(|x| + 1)) >> 22) of a = |x|:"]
+    L_hi = mp.nint(L * 2**15) / 2**15               # 16 bits: k*L_HI exact for k < 2**8
+    L_lo = mp.mpf(f32(L - L_hi))
+    lines = ["""
+/* ---- AVX2 (_simd_avx2.h) -----------------------------------------------
+ * a = |x| clamped to GF_CLAMP_NEG; slot s = the low 3 bits of
+ * bits(fl(a + 1)) >> 22: two exponent bits and one mantissa bit of
+ * u = a + 1, so a in [0, 1) is slots 6 and 7.  Error of the rounded
+ * polynomials per slot: G absolute, H relative (to S in slot 7):"""]
     for s, (lo, hi) in enumerate(ivs):
+        ulo, uhi = simd_intervals(1)[s]
         hrel = "rel. to S" if lo <= a0 < hi else "rel."
-        comment.append(f" *   [{s}] a in [{float(lo):5.2f}, {float(hi):5.2f}{']' if hi == clamp else ')'}:  "
-                       f"G error {log2s(gerr[s])} abs,  H error {log2s(herr[s])} {hrel}")
-    comment += f""" * P(a) = G(a) - n*2ln2 ~= sum_k GF_T8_G[k][s] * t**k, t = a - GF_T8_OFF_G[s],
+        lines.append(f" *   [{s}] a in [{float(lo):5.2f}, {float(hi):5.2f}{']' if hi == clamp else ')'}"
+                     f"  (u in [{float(ulo + 1):5.2f}, {float(uhi + 1):5.2f})):  "
+                     f"G {log2s(gerr[s])} abs,  H {log2s(herr[s])} {hrel}")
+    lines += f""" * G(a) = -2 ln Q(a) - a**2, Q(a) = exp(-(a**2 + G(a))/2);
+ * P(a) = G(a) - n*2ln2 ~= sum_k GF_T8_G[k][s] * t**k, t = a - GF_T8_OFF_G[s],
  *   n = GF_T8_T[s] - 1.5*2**23 (the kernel's k = round((a*a + P)/(2 ln 2)) + n);
  *   P in [{prange[0]:.3f}, {prange[1]:.3f}]; slot 6 expands at 0 with P(0) = 0 exactly.
  *   Largest absolute error: {log2s(max(gerr))} ({float(max(gerr)):.2e}).
- * H(a) ~= sum_k GF_T8_H[k][s] * t**k, t = a - GF_T8_OFF_H[s]; largest error
- *   relative to |H| (to S in slot 7, which holds H's zero a0 = {float(a0):.4f}):
- *   {log2s(max(herr))} ({float(max(herr)):.2e}).
+ * H(a) = a/sqrt(2 pi) - Q(a) exp(a**2/2) ~= sum_k GF_T8_H[k][s] * t**k,
+ *   t = a - GF_T8_OFF_H[s]; largest error relative to |H| (to S in slot 7,
+ *   which holds H's zero a0 = {float(a0):.4f}): {log2s(max(herr))} ({float(max(herr)):.2e}).
  * exp(-r/2) = 1 + r*sum_k GF_T8_E[k] * r**k, |r| <= {float(rmax):.4f}: max relative
  *   error {log2s(eerr)} ({float(eerr):.2e}).
  * The expansion points are float32s where G - n*2ln2 (H) is within 2**-9 ulp
  * of a float32.  Errors measured on a grid of {T8_GRID + 1} points per interval
- * (2001 for exp).""".split("\n")
-    out = [f"#define GF_T8_SLOTS {ns}",
-           "#define GF_T8_SHIFT 22   /* slot = low 3 bits of bits(a + 1) >> GF_T8_SHIFT */",
-           f"#define GF_T8_DEG_G {T8_DEG_G}",
-           f"#define GF_T8_DEG_H {T8_DEG_H}",
-           f"#define GF_T8_NEXP {T8_DEG_EXP}   /* coefficients of P in exp(-r/2) = 1 + r*P(r) */",
-           "#define GF_T8_A_MAX GF_CLAMP_NEG",
-           "#define GF_T8_INV_C GF_INV_L",
-           "#define GF_T8_C_HI GF_L_HI",
-           "#define GF_T8_C_LO GF_L_LO",
-           simd_c_array("GF_T8_OFF_G", off_g, "gelu: expansion point per slot (t = a - c)"),
-           simd_c_array("GF_T8_OFF_H", off_h, "gelu_grad: expansion point per slot (t = a - c)"),
-           simd_c_array("GF_T8_T", T, "gelu: n + 1.5*2**23 per slot"),
-           simd_c_array("GF_T8_G", G, f"gelu: P = G - n*2ln2 coefficients, [power][slot]; "
-                                      f"max abs error {float(max(gerr)):.2e}"),
-           simd_c_array("GF_T8_H", H, f"gelu_grad: H coefficients, [power][slot]; "
-                                      f"max rel. error (slot 7: rel. to S) {float(max(herr)):.2e}"),
-           simd_c_array("GF_T8_E", E, f"exp(-r/2) = 1 + r*P(r), |r| <= {float(rmax):.4f}: P's coefficients "
-                                      f"of r**0..r**{T8_DEG_EXP - 1}; max relative error {float(eerr):.2e}")]
-    return comment, out
+ * (2001 for exp).
+ */
+
+/* 2 ln 2 = GF_L_HI + GF_L_LO; GF_L_HI has 16 bits (k*GF_L_HI exact for |k| < 256) */
+static const float GF_L_HI = {c_hex(L_hi)};   /* {float(L_hi)!r} */
+static const float GF_L_LO = {c_hex(L_lo)};   /* {float(L_lo)!r} */
+static const float GF_INV_L = {c_hex(f32(1 / L))};  /* 1/(2 ln 2) */
+static const float GF_CLAMP_NEG = {c_hex(f32(SIMD_CLAMP_NEG))};  /* {SIMD_CLAMP_NEG}: clamp of |x| */""".split("\n")
+    lines += ["#define GF_T8_SLOTS {ns}".format(ns=ns),
+              "#define GF_T8_SHIFT 22   /* slot = low 3 bits of bits(a + 1) >> GF_T8_SHIFT */",
+              f"#define GF_T8_DEG_G {T8_DEG_G}",
+              f"#define GF_T8_DEG_H {T8_DEG_H}",
+              f"#define GF_T8_NEXP {T8_DEG_EXP}   /* coefficients of P in exp(-r/2) = 1 + r*P(r) */",
+              "#define GF_T8_A_MAX GF_CLAMP_NEG",
+              "#define GF_T8_INV_C GF_INV_L",
+              "#define GF_T8_C_HI GF_L_HI",
+              "#define GF_T8_C_LO GF_L_LO",
+              simd_c_array("GF_T8_OFF_G", off_g, "gelu: expansion point per slot (t = a - c)"),
+              simd_c_array("GF_T8_OFF_H", off_h, "gelu_grad: expansion point per slot (t = a - c)"),
+              simd_c_array("GF_T8_T", T, "gelu: n + 1.5*2**23 per slot"),
+              simd_c_array("GF_T8_G", G, f"gelu: P = G - n*2ln2 coefficients, [power][slot]; absolute "
+                                         f"error per slot: column G above, at most {log2s(max(gerr))}"),
+              simd_c_array("GF_T8_H", H, f"gelu_grad: H coefficients, [power][slot]; relative error (slot 7: "
+                                         f"rel. to S) per slot: column H above, at most {log2s(max(herr))}"),
+              simd_c_array("GF_T8_E", E, f"exp(-r/2) = 1 + r*P(r), |r| <= {float(rmax):.4f}: P's coefficients "
+                                         f"of r**0..r**{T8_DEG_EXP - 1}; max relative error {log2s(eerr)}")]
+    return lines
 
 
 def c_hex(v):
@@ -485,40 +497,40 @@ def fit_simd():
     import sys
     mp.mp.dps = 40
     L = 2 * mp.log(2)
-    L_hi = mp.nint(L * 2**15) / 2**15               # 16 bits: k*L_HI exact for k < 2**8
-    L_lo = mp.mpf(f32(L - L_hi))
-    c512, t512 = simd_avx512_tables(L)
-    c8, t8 = simd_avx2_tables(L)
-    text = "\n".join(["""/*
+    t512 = simd_avx512_tables(L)
+    t8 = simd_avx2_tables(L)
+    text = "\n".join([f"""/*
  * gelu_fast/_simd_tables.h -- GENERATED by `python tools/fit_coefficients.py
  * --simd`; do not edit.  Float32 tables of the explicit-SIMD exact GELU
  * kernels (see the design notes of _simd_avx512.h and _simd_avx2.h).  Plain
  * data, usable by any instruction set.
  *
- * Both kernels split a = |x| into intervals numbered by bits of fl(a + 1),
- * so that one register permute per coefficient fetches the interval's
- * entry, and evaluate per interval polynomials of G(a) = -2 ln Q(a) - a**2
- * (gelu) and H(a) = a/sqrt(2 pi) - Q(a) exp(a**2/2) (gelu_grad),
- * Q(a) = 1 - Phi(a), then exp(-r/2) = 1 + r*P(r).  They read different
- * tables because the permutes differ in width:
- *   GF_GELU_*, GF_GRAD_*, GF_EXP_*: _simd_avx512.h.  vpermps indexes 16
- *     entries of a zmm register: 16 intervals (widths 1/4 to 2, two mantissa
- *     bits of a + 1), degree 6.  gelu's constant terms are multiples of
- *     2**-16, so that k can be rounded from a*a + c0 alone in parallel with
- *     the polynomial; its exponential then covers |r| <= 1.0003 (degree 7).
- *   GF_T8_*: _simd_avx2.h.  _mm256_permutevar8x32_ps indexes 8 entries:
- *     8 intervals (widths 1/2 to 4, one mantissa bit), degree 7 (the wider
- *     intervals need it).  gelu's polynomial is G - n*2ln2 with an integer n
- *     per interval (GF_T8_T), k is rounded from a*a + P, and one exponential
- *     of degree 6 on |r| <= ln 2 serves both functions.
- *   GF_L_HI, GF_L_LO, GF_INV_L, GF_CLAMP_NEG: both (the GF_T8_ names of the
- *     constants are aliases).""",
-        *c512, *c8,
-        f""" *
+ * Both kernels split a = |x| into intervals numbered by bits of u = fl(a + 1)
+ * (two exponent bits and leading mantissa bits), so that one register
+ * permute per coefficient fetches the interval's entry, evaluate per
+ * interval polynomials in t = a - (expansion point), and one exponential
+ * exp(-r/2) = 1 + r*P(r) after a reduction by 2 ln 2; Q(a) = 1 - Phi(a).
+ * Each reads its own tables, because the permutes differ in width:
+ *   GF_V_*, GF_H_*, GF_VEXP_*: _simd_avx512.h.  vpermt2ps indexes the 32
+ *     entries of two zmm registers: 32 intervals (widths 1/8 to 1, three
+ *     mantissa bits of u), on which degree {V_DEG} suffices.  The polynomials
+ *     are the factors of exp(-a**2/2), V(a) = a Q(a) exp(a**2/2) (gelu) and
+ *     H(a) = a/sqrt(2 pi) - Q(a) exp(a**2/2) (gelu_grad), so the exponential
+ *     depends on a*a alone and runs in parallel with the polynomial:
+ *     |r| <= ln 2, degree {V_EXP_DEG}, with its own constants (12-bit L_HI).
+ *   GF_T8_*, GF_L_HI, GF_L_LO, GF_INV_L, GF_CLAMP_NEG: _simd_avx2.h.
+ *     _mm256_permutevar8x32_ps indexes 8 entries: 8 intervals (widths 1/2
+ *     to 4, one mantissa bit), degree {T8_DEG_G} (the wider intervals need it).
+ *     gelu's polynomial is in the exponent: G(a) - n*2ln2, G(a) =
+ *     -2 ln Q(a) - a**2, with an integer n per interval (GF_T8_T), and k is
+ *     rounded from a*a + P; gelu_grad's is H as above; one exponential of
+ *     degree {T8_DEG_EXP} on |r| <= ln 2 serves both (16-bit L_HI).
+ * The interval lists below give each table's error per interval.
+ *
  * Every polynomial is fitted in {mp.mp.dps}-digit arithmetic by weighted least
  * squares on Chebyshev nodes, its coefficients rounded to float32 one at a
- * time (lowest order first) with the rest refitted; the errors above are of
- * the rounded polynomials, measured in exact arithmetic.
+ * time (lowest order first) with the rest refitted; the errors are of the
+ * rounded polynomials, measured in exact arithmetic.
  */
 #ifndef GELU_FAST_SIMD_TABLES_H
 #define GELU_FAST_SIMD_TABLES_H
@@ -529,16 +541,8 @@ def fit_simd():
 #else
 #define GF_ALIGNED __attribute__((aligned(64)))
 #endif
-#endif
-
-/* 2 ln 2 = GF_L_HI + GF_L_LO; GF_L_HI has 16 bits (k*GF_L_HI exact for |k| < 256) */
-static const float GF_L_HI = {c_hex(L_hi)};   /* {float(L_hi)!r} */
-static const float GF_L_LO = {c_hex(L_lo)};   /* {float(L_lo)!r} */
-static const float GF_INV_L = {c_hex(f32(1 / L))};  /* 1/(2 ln 2) */
-static const float GF_CLAMP_NEG = {c_hex(f32(SIMD_CLAMP_NEG))};  /* {SIMD_CLAMP_NEG}: clamp of |x| */
-
-/* ---- AVX-512 (_simd_avx512.h) ---- */""",
-        *t512, "\n/* ---- AVX2 (_simd_avx2.h) ---- */", *t8, "\n#endif\n"])
+#endif""",
+        *t512, *t8, "\n#endif\n"])
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gelu_fast", "_simd_tables.h")
     with open(path, "w") as fh:
         fh.write(text)

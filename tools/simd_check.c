@@ -1,6 +1,7 @@
 /*
- * tools/simd_check.c -- exhaustive check and timing of the explicit AVX-512
- * float32/float16 kernels in gelu_fast/_simd_avx512.h.  Not part of the
+ * tools/simd_check.c -- exhaustive check and timing of the explicit-SIMD
+ * float32/float16 kernels (gelu_fast/_simd.h: _simd_avx512.h with
+ * -march=x86-64-v4, _simd_avx2.h with -march=x86-64-v3).  Not part of the
  * package build.
  *
  *   gcc -O2 -march=x86-64-v4 -ffp-contract=off -fopenmp -Igelu_fast \
@@ -15,7 +16,7 @@
  * For speed every input is first measured against the same formulas in
  * double (erfc/exp: relative error ~2**-45 after the amplification 2z**2 of
  * the rounding of x/sqrt2, i.e. < 1e-5 ULP), and every input whose error so
- * measured exceeds 0.9 (ULP, or the term-relative measure) is measured again
+ * measured exceeds 1.3 (ULP, or the term-relative measure) is measured again
  * against long double; the maxima reported are long-double ones.
  * Error in ULPs of the exact value in float32 (ULP of a subnormal = 2**-149).
  * gelu_grad is also measured relative to its terms (its bound near the zero
@@ -115,14 +116,16 @@ typedef void (*kern1)(const float *, float *, ptrdiff_t);
 static void check_range(int grad, uint64_t step, stats *out)
 {
     stats S = {0};
-    uint64_t nblk = (1ull << 32) / BLK;
+    uint64_t nblk = (1ull << 32) / BLK, b0 = 0;
+    /* optional sub-range of bit patterns (GF_CHECK_LO/HI, hex), for targeted reruns */
+    if (getenv("GF_CHECK_LO")) { b0 = strtoull(getenv("GF_CHECK_LO"), 0, 16) / BLK; nblk = strtoull(getenv("GF_CHECK_HI"), 0, 16) / BLK; }
 #pragma omp parallel
     {
         stats s = {0};
         float *xs = aligned_alloc(64, BLK * 4), *ys = aligned_alloc(64, BLK * 4);
         kern1 k = grad ? gf_simd_gelu_grad_f32 : gf_simd_gelu_f32;
 #pragma omp for schedule(dynamic, 64)
-        for (uint64_t b = 0; b < nblk; b++) {
+        for (uint64_t b = b0; b < nblk; b++) {
             uint32_t base = (uint32_t)(b * BLK);
             int m = 0;
             for (uint32_t j = 0; j < BLK; j++)
@@ -157,7 +160,7 @@ static void check_range(int grad, uint64_t step, stats *out)
                     err = fabsl((long double)r - ex);
                     e = (double)(err / u);
                     er = (double)(err / (u + 0x1p-24L * terms));
-                    if (e <= 0.9 && (!grad || er <= 0.9)) break;
+                    if (e <= 1.3 && (!grad || er <= 1.3)) break;   /* maxima above 1.3 are exact */
                 }
                 if (e > s.max_ulp) { s.max_ulp = e; s.at = x; }
                 if (grad) {
@@ -172,9 +175,17 @@ static void check_range(int grad, uint64_t step, stats *out)
                     k(&xs[j], &r, 1);
                     int f1 = fetestexcept(BAD_FLAGS);
                     if (!f1) continue;
-                    long double X = x;
-                    long double ex = grad ? Phi(X) + xphi(X) : X * Phi(X);
-                    if (!flags_ok(f1, x, ex)) {
+                    /* for finite x <= -13.5 both exact results are nonzero and
+                     * below FLT_MIN (|gelu| < 3e-41, |grad| < 5e-39): only
+                     * underflow is allowed there, no long double needed */
+                    int ok;
+                    if (isfinite(x) && x <= -13.5f) ok = (f1 & ~FE_UNDERFLOW) == 0;
+                    else {
+                        long double X = x;
+                        long double ex = grad ? Phi(X) + xphi(X) : X * Phi(X);
+                        ok = flags_ok(f1, x, ex);
+                    }
+                    if (!ok) {
                         if (!s.n_flag_bad) { s.flag_at = x; s.flag_which = f1; }
                         s.n_flag_bad++;
                     }
