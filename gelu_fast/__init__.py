@@ -95,7 +95,7 @@ def show_config(file=None):
         f"  compiler          : {info['compiler']}",
         f"  flags             : {info['cflags']}",
         f"  hardware FMA      : {'yes' if info['fma'] else 'no'}",
-        "  explicit SIMD     : " + (f"{info['simd_kernels']} (gelu, gelu_grad, gelu_backward in float32 "
+        "  explicit SIMD     : " + (f"{info['simd_kernels']} ({', '.join(info['simd_ufuncs'])} in float32 "
                                     "and float16)" if info["simd_kernels"] else "none at this level"),
         f"  OpenMP            : {'on' if info['openmp'] else 'off (serial build)'}",
         f"  threads           : {info['threads']}"

@@ -60,6 +60,9 @@ def build_info():
         "fma": bool(GF_HAVE_FMA),
         # the explicit-SIMD kernels of the exact family (float32/float16), '' if none
         "simd_kernels": gf_simd_isa.decode(),
+        # which of the exact family's ufuncs use them
+        "simd_ufuncs": [name for name, on in (("gelu", GF_SIMD_EXACT), ("gelu_grad", GF_SIMD_GRAD),
+                                              ("gelu_backward", GF_SIMD_GRAD)) if on],
         "parallel_min": parallel_min(),
         "forked_child": bool(gf_in_forked_child()),
     }

@@ -166,11 +166,11 @@ def test_float16_within_one_ulp():
 # avx512 levels (gelu_fast/_simd.h): float32 arithmetic, bound 2 ULP (their
 # exhaustive maxima are in README.md).  Everything else computes float32 in
 # double and stays within 1 ULP.
-SIMD_KERNELS = bool(gelu_fast._kernel.build_info()["simd_kernels"])
+SIMD_UFUNCS = gelu_fast._kernel.build_info()["simd_ufuncs"]
 
 
 def dense_bound(name):
-    return 2.0 if SIMD_KERNELS and ref.split_name(name)[0] == "gelu" else 1.0
+    return 2.0 if name in SIMD_UFUNCS else 1.0
 
 
 @pytest.mark.parametrize("name", ALL_NAMES)
