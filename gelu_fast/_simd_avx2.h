@@ -195,38 +195,25 @@ static inline __m256 gf_v_gelu_backward(__m256 g, __m256 x)
 #define GF_A2_GELU(g, x) gf_v_gelu(x)
 #define GF_A2_GELU_GRAD(g, x) gf_v_gelu_grad(x)
 
-static void gf_simd_gelu_f32(const float *x, float *y, ptrdiff_t n)
-{
-    const float *g = NULL;
-    GF_A2_LOOP(float, GF_A2_GELU, GF_A2_NONE, GF_A2_LD32, GF_A2_ST32);
+/* the six array functions: gelu, gelu_grad, gelu_backward for one element
+ * type (SFX f32: float, f16: IEEE half as uint16_t) */
+#define GF_A2_ARRAYS(SFX, T, LD, ST)                                             \
+static void gf_simd_gelu_##SFX(const T *x, T *y, ptrdiff_t n)                  \
+{                                                                              \
+    const T *g = NULL;                                                         \
+    GF_A2_LOOP(T, GF_A2_GELU, GF_A2_NONE, LD, ST);                             \
+}                                                                              \
+static void gf_simd_gelu_grad_##SFX(const T *x, T *y, ptrdiff_t n)             \
+{                                                                              \
+    const T *g = NULL;                                                         \
+    GF_A2_LOOP(T, GF_A2_GELU_GRAD, GF_A2_NONE, LD, ST);                        \
+}                                                                              \
+static void gf_simd_gelu_backward_##SFX(const T *g, const T *x, T *y, ptrdiff_t n) \
+{                                                                              \
+    GF_A2_LOOP(T, gf_v_gelu_backward, LD, LD, ST);                             \
 }
 
-static void gf_simd_gelu_grad_f32(const float *x, float *y, ptrdiff_t n)
-{
-    const float *g = NULL;
-    GF_A2_LOOP(float, GF_A2_GELU_GRAD, GF_A2_NONE, GF_A2_LD32, GF_A2_ST32);
-}
-
-static void gf_simd_gelu_backward_f32(const float *g, const float *x, float *y, ptrdiff_t n)
-{
-    GF_A2_LOOP(float, gf_v_gelu_backward, GF_A2_LD32, GF_A2_LD32, GF_A2_ST32);
-}
-
-static void gf_simd_gelu_f16(const uint16_t *x, uint16_t *y, ptrdiff_t n)
-{
-    const uint16_t *g = NULL;
-    GF_A2_LOOP(uint16_t, GF_A2_GELU, GF_A2_NONE, GF_A2_LD16, GF_A2_ST16);
-}
-
-static void gf_simd_gelu_grad_f16(const uint16_t *x, uint16_t *y, ptrdiff_t n)
-{
-    const uint16_t *g = NULL;
-    GF_A2_LOOP(uint16_t, GF_A2_GELU_GRAD, GF_A2_NONE, GF_A2_LD16, GF_A2_ST16);
-}
-
-static void gf_simd_gelu_backward_f16(const uint16_t *g, const uint16_t *x, uint16_t *y, ptrdiff_t n)
-{
-    GF_A2_LOOP(uint16_t, gf_v_gelu_backward, GF_A2_LD16, GF_A2_LD16, GF_A2_ST16);
-}
+GF_A2_ARRAYS(f32, float, GF_A2_LD32, GF_A2_ST32)
+GF_A2_ARRAYS(f16, uint16_t, GF_A2_LD16, GF_A2_ST16)
 
 #endif

@@ -191,38 +191,25 @@ GF_Z_INLINE __m512 gf_v_gelu_grad(__m512 x, const gf_tab512 *T)
 #define GF_Z_GELU_GRAD(g, x, T) gf_v_gelu_grad((x), (T))
 #define GF_Z_GELU_BACKWARD(g, x, T) _mm512_mul_ps((g), gf_v_gelu_grad((x), (T)))
 
-static void gf_simd_gelu_f32(const float *x, float *y, ptrdiff_t n)
-{
-    const float *g = NULL;
-    GF_Z_LOOP(GF_Z_GELU, GF_V_MID, GF_V_C, GF_Z_NONE, GF_Z_LD32, GF_Z_ST32);
+/* the six array functions: gelu, gelu_grad, gelu_backward for one element
+ * type (SFX f32: float, f16: IEEE half as uint16_t) */
+#define GF_Z_ARRAYS(SFX, T, LD, ST)                                              \
+static void gf_simd_gelu_##SFX(const T *x, T *y, ptrdiff_t n)                  \
+{                                                                              \
+    const T *g = NULL;                                                         \
+    GF_Z_LOOP(GF_Z_GELU, GF_V_MID, GF_V_C, GF_Z_NONE, LD, ST);                 \
+}                                                                              \
+static void gf_simd_gelu_grad_##SFX(const T *x, T *y, ptrdiff_t n)             \
+{                                                                              \
+    const T *g = NULL;                                                         \
+    GF_Z_LOOP(GF_Z_GELU_GRAD, GF_H_MID, GF_H_C, GF_Z_NONE, LD, ST);            \
+}                                                                              \
+static void gf_simd_gelu_backward_##SFX(const T *g, const T *x, T *y, ptrdiff_t n) \
+{                                                                              \
+    GF_Z_LOOP(GF_Z_GELU_BACKWARD, GF_H_MID, GF_H_C, LD, LD, ST);               \
 }
 
-static void gf_simd_gelu_grad_f32(const float *x, float *y, ptrdiff_t n)
-{
-    const float *g = NULL;
-    GF_Z_LOOP(GF_Z_GELU_GRAD, GF_H_MID, GF_H_C, GF_Z_NONE, GF_Z_LD32, GF_Z_ST32);
-}
-
-static void gf_simd_gelu_backward_f32(const float *g, const float *x, float *y, ptrdiff_t n)
-{
-    GF_Z_LOOP(GF_Z_GELU_BACKWARD, GF_H_MID, GF_H_C, GF_Z_LD32, GF_Z_LD32, GF_Z_ST32);
-}
-
-static void gf_simd_gelu_f16(const uint16_t *x, uint16_t *y, ptrdiff_t n)
-{
-    const uint16_t *g = NULL;
-    GF_Z_LOOP(GF_Z_GELU, GF_V_MID, GF_V_C, GF_Z_NONE, GF_Z_LD16, GF_Z_ST16);
-}
-
-static void gf_simd_gelu_grad_f16(const uint16_t *x, uint16_t *y, ptrdiff_t n)
-{
-    const uint16_t *g = NULL;
-    GF_Z_LOOP(GF_Z_GELU_GRAD, GF_H_MID, GF_H_C, GF_Z_NONE, GF_Z_LD16, GF_Z_ST16);
-}
-
-static void gf_simd_gelu_backward_f16(const uint16_t *g, const uint16_t *x, uint16_t *y, ptrdiff_t n)
-{
-    GF_Z_LOOP(GF_Z_GELU_BACKWARD, GF_H_MID, GF_H_C, GF_Z_LD16, GF_Z_LD16, GF_Z_ST16);
-}
+GF_Z_ARRAYS(f32, float, GF_Z_LD32, GF_Z_ST32)
+GF_Z_ARRAYS(f16, uint16_t, GF_Z_LD16, GF_Z_ST16)
 
 #endif
