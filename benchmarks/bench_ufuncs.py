@@ -79,7 +79,8 @@ KINDS = ("", "grad", "backward")
 # The nine ufuncs, in gelu_fast._bench.FUNCS order, and their (family, kind).
 PARTS = {family + (kind and "_" + kind): (family, kind) for family in FAMILIES for kind in KINDS}
 FUNCS = tuple(PARTS)
-DTYPES = ("float16", "float32", "float64")
+# bfloat16: ml_dtypes.bfloat16, skipped where ml_dtypes (or gelu_fast's bfloat16 loops) is missing
+DTYPES = ("float16", "float32", "float64", "bfloat16")
 SIZES = (1_000, 100_000, 1_000_000, 10_000_000)
 LAYOUTS = ("contiguous", "strided")
 THREADS = (1, "all")
@@ -95,6 +96,16 @@ def _ufunc(name):
     if ufunc is None:
         raise NotImplementedError(f"gelu_fast.{name} does not exist in this version")
     return ufunc
+
+
+def _has_dtype(dtype):
+    """Whether gelu_fast has loops for `dtype` here (bfloat16 needs ml_dtypes)."""
+    return dtype != "bfloat16" or getattr(gelu_fast, "_bfloat16", None) is not None
+
+
+def _check_dtype(dtype):
+    if not _has_dtype(dtype):
+        raise NotImplementedError("bfloat16 needs ml_dtypes and a gelu_fast with bfloat16 loops")
 
 
 def _bench_module():
@@ -146,6 +157,7 @@ class UFunc:
 
     def setup(self, func, dtype, size, layout, threads):
         self.ufunc = _ufunc(func)
+        _check_dtype(dtype)
         _set_threads(threads)
         self.args = _inputs(func, dtype, size)
         self.out = np.empty(size, dtype)
@@ -172,6 +184,7 @@ class Reference:
 
     def setup(self, func, dtype, size, implementation):
         _ufunc(func)
+        _check_dtype(dtype)
         bench = _bench_module()
         _set_threads(1)
         impls = bench.implementations(func, dtype, others=(REFERENCE,))
@@ -285,7 +298,11 @@ ACCURACY_POINTS = 2_000
 def _accuracy_sample(dtype):
     """x: uniform over +-span and log-spaced magnitudes over the whole format;
     g: grad_output ~ N(0, 1) for the *_backward functions."""
-    info = np.finfo(dtype)
+    if dtype == "bfloat16":
+        import ml_dtypes
+        info = ml_dtypes.finfo(ml_dtypes.bfloat16)
+    else:
+        info = np.finfo(dtype)
     span = 40.0 if dtype == "float64" else 20.0
     lo, hi = np.log10(float(info.smallest_subnormal)), np.log10(float(info.max))
     mags = 10.0 ** np.linspace(lo, hi - 1e-9, ACCURACY_POINTS // 10)
@@ -331,6 +348,8 @@ class Accuracy:
             return None
         cache = {}
         for dtype in DTYPES:
+            if not _has_dtype(dtype):
+                continue
             x, g = _accuracy_sample(dtype)
             for func, (family, kind) in PARTS.items():
                 if not hasattr(gelu_fast, func):
@@ -359,6 +378,7 @@ class Accuracy:
         ufunc = _ufunc(func)
         if cache is None:
             raise NotImplementedError("needs mpmath and gelu_fast._reference")
+        _check_dtype(dtype)
         if f"{func} {dtype}" not in cache:
             raise NotImplementedError(f"no reference for {func} in this version")
         from gelu_fast import _reference as ref

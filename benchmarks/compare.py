@@ -88,6 +88,11 @@ def main(argv=None):
     versus("gelu_grad", "float32", 100_000, "torch", 1.5,
            "gelu_grad f32 vs aten.gelu_backward(ones, x), 100k", min_time)
     versus("gelu", "float16", 100_000, "torch", 1.5, "exact gelu f16, 100k", min_time)
+    if "bfloat16" in _bench.DTYPES:         # ml_dtypes installed (target 1.0x, stretch 1.25x)
+        versus("gelu", "bfloat16", 100_000, "torch", 1.0, "exact gelu bf16, 100k", min_time)
+        versus("gelu_backward", "bfloat16", 100_000, "torch", 1.0, "gelu_backward bf16, 100k", min_time)
+    else:
+        print("  skipped the bfloat16 rows: ml_dtypes is not installed", file=sys.stderr)
     for name in ("gelu", "gelu_grad", "gelu_backward"):
         versus(name, "float32", 1_000, "torch", 8.0, f"{name} f32, 1k (call overhead)", min_time / 3)
     if args.exact_only:
@@ -160,7 +165,7 @@ def threshold_table(min_time):
     from gelu_fast import _kernel
     saved = _kernel.parallel_min()
     sizes = [2**k for k in range(11, 17)]
-    cases = [(name, dtype) for dtype in ("float32", "float16", "float64")
+    cases = [(name, dtype) for dtype in ("float32", "float16", "float64", "bfloat16") if dtype in _bench.DTYPES
              for name in ("gelu", "gelu_tanh", "gelu_sigmoid", "gelu_backward")]
     print("| function | dtype | " + " | ".join(str(n) for n in sizes) + " |")
     print("|---|---|" + "---|" * len(sizes))

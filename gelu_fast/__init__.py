@@ -7,7 +7,8 @@
     gelu_sigmoid(x)            x * sigmoid(1.702*x)
     (and their _grad and _backward, as for gelu)
 
-Each is a real numpy.ufunc with float16, float32 and float64 loops.  Large
+Each is a real numpy.ufunc with float16, float32 and float64 loops, and
+bfloat16 loops when ml_dtypes is installed (pip install ml_dtypes).  Large
 contiguous inputs run on OpenMP threads: see set_num_threads().  The kernel
 module is chosen for this CPU at import (gelu_fast._dispatch); show_config()
 says which.
@@ -17,10 +18,19 @@ import warnings
 
 from ._version import __version__
 from . import _dispatch
-from ._ufuncs import create_ufuncs as _create_ufuncs
+from ._ufuncs import create_ufuncs as _create_ufuncs, register_bfloat16 as _register_bfloat16
 
 _kernel = _dispatch.kernel
 _ufuncs = _create_ufuncs(_kernel)
+# bfloat16 loops when ml_dtypes is installed: _bfloat16 is their dtype, else None
+try:
+    import ml_dtypes as _ml_dtypes
+except ImportError:
+    _bfloat16 = None
+else:
+    import numpy as _np
+    _bfloat16 = _np.dtype(_ml_dtypes.bfloat16)
+    _register_bfloat16(_ufuncs, _kernel, _bfloat16)
 
 gelu = _ufuncs["gelu"]
 gelu_grad = _ufuncs["gelu_grad"]
@@ -87,6 +97,7 @@ def show_config(file=None):
     info["threads"] = get_num_threads()
     info["simd_levels_built"] = list(_dispatch.BUILT)
     info["simd_levels_supported"] = list(_dispatch.SUPPORTED)
+    info["bfloat16"] = _bfloat16 is not None
     lines = [
         f"gelu_fast {info['version']}",
         f"  SIMD level in use : {info['simd_level']}  (set {_dispatch.ENV_VAR} to override)",
@@ -95,8 +106,10 @@ def show_config(file=None):
         f"  compiler          : {info['compiler']}",
         f"  flags             : {info['cflags']}",
         f"  hardware FMA      : {'yes' if info['fma'] else 'no'}",
-        "  explicit SIMD     : " + (f"{info['simd_kernels']} ({', '.join(info['simd_ufuncs'])} in float32 "
-                                    "and float16)" if info["simd_kernels"] else "none at this level"),
+        "  explicit SIMD     : " + (f"{info['simd_kernels']} ({', '.join(info['simd_ufuncs'])} in float32, "
+                                    "float16 and bfloat16)" if info["simd_kernels"] else "none at this level"),
+        "  bfloat16 loops    : " + ("yes (ml_dtypes.bfloat16)" if info["bfloat16"]
+                                    else "unavailable (pip install ml_dtypes)"),
         f"  OpenMP            : {'on' if info['openmp'] else 'off (serial build)'}",
         f"  threads           : {info['threads']}"
         + ("  (forked child process: serial, see README Threads)" if info["forked_child"] else ""),

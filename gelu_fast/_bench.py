@@ -28,7 +28,8 @@ from gelu_fast._reference import split_name as split
 
 FUNCS = ("gelu", "gelu_grad", "gelu_backward", "gelu_tanh", "gelu_tanh_grad", "gelu_tanh_backward",
          "gelu_sigmoid", "gelu_sigmoid_grad", "gelu_sigmoid_backward")
-DTYPES = ("float16", "float32", "float64")
+# bfloat16: ml_dtypes.bfloat16, when ml_dtypes is installed (gelu_fast then has its loops)
+DTYPES = ("float16", "float32", "float64") + (("bfloat16",) if gelu_fast._bfloat16 is not None else ())
 REFERENCE = "numpy"          # the label of the NumPy/SciPy reference formulas
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -123,7 +124,12 @@ def _torch_impl(name, dtype):
     if torch is None:
         return None
     family, kind = split(name)
-    t = torch.from_numpy
+
+    def t(a):
+        """A tensor on a's memory (ml_dtypes.bfloat16 has torch.bfloat16's bits)."""
+        if a.dtype.name == "bfloat16":
+            return torch.from_numpy(a.view(np.uint16)).view(torch.bfloat16)
+        return torch.from_numpy(a)
     if family == "gelu_sigmoid":        # no fused op: what users write
         def forward(x, out):
             xt = t(x)

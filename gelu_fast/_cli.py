@@ -11,9 +11,9 @@ Subcommands:
             throughput against size (one panel per function and dtype).
   accuracy  max and mean error in ULP of every ufunc and dtype on a sample
             spread over the whole range, against mpmath (50 digits; without
-            mpmath, a float64 SciPy reference for float32/float16), beside
+            mpmath, a float64 SciPy reference for float32/float16/bfloat16), beside
             the same measure of the other implementations.  --exhaustive
-            runs every input of float16 (2**16) or float32 (2**32) through
+            runs every input of float16 or bfloat16 (2**16) or float32 (2**32) through
             each ufunc of that dtype against the float64 SciPy reference, on
             every core (float64, 2**64 inputs, is refused).
 
@@ -43,10 +43,13 @@ from gelu_fast import _bench
 from gelu_fast import _reference as ref
 
 OTHERS = ("numpy", "torch", "jax")
-BOUND_ULP = {"float16": 1.0, "float32": 2.0, "float64": 4.0}     # README, Accuracy
+BOUND_ULP = {"float16": 1.0, "bfloat16": 1.0, "float32": 2.0, "float64": 4.0}     # README, Accuracy
 EXHAUSTIVE_CHUNK = 2**22                 # bit patterns per task (float32: ~30 MB per array)
-EXHAUSTIVE_INPUTS = {"float16": 2**16, "float32": 2**32}     # --exhaustive: every bit pattern
-_BITS = {"float16": np.uint16, "float32": np.uint32}
+# --exhaustive: every bit pattern (bfloat16 with ml_dtypes installed)
+EXHAUSTIVE_INPUTS = {"float16": 2**16, "bfloat16": 2**16, "float32": 2**32}
+_BITS = {"float16": np.uint16, "bfloat16": np.uint16, "float32": np.uint32}
+_DTYPES_HELP = "comma-separated: " + ", ".join(_bench.DTYPES) + (
+    "" if "bfloat16" in _bench.DTYPES else " (bfloat16 needs ml_dtypes: python -m pip install ml_dtypes)")
 
 BENCH_DEFAULTS = {"funcs": "gelu,gelu_tanh,gelu_sigmoid,gelu_backward",
                   "dtypes": "float32,float64", "sizes": "1e3,1e4,1e5,1e6", "threads": "1"}
@@ -54,19 +57,25 @@ BENCH_DEFAULTS = {"funcs": "gelu,gelu_tanh,gelu_sigmoid,gelu_backward",
 
 # ---- argument parsing ------------------------------------------------------
 
-def _list_of(choices, what):
-    """argparse type: a comma-separated subset of `choices`, or 'all'."""
+def _list_of(choices, what, hints=None):
+    """argparse type: a comma-separated subset of `choices`, or 'all';
+    hints: {name: why it is not a choice here} for known names."""
     def parse(text):
         items = [t.strip() for t in text.split(",") if t.strip()]
         if items == ["all"]:
             return list(choices)
         bad = [t for t in items if t not in choices]
         if bad or not items:
+            why = "".join(f" ({t} {hints[t]})" for t in bad if hints and t in hints)
             raise argparse.ArgumentTypeError(
-                f"unknown {what} {', '.join(map(repr, bad)) or repr(text)}; "
+                f"unknown {what} {', '.join(map(repr, bad)) or repr(text)}{why}; "
                 f"choose from {', '.join(choices)} (comma-separated) or 'all'")
         return list(dict.fromkeys(items))
     return parse
+
+
+# dtypes that are not choices on every installation
+_DTYPE_HINTS = {"bfloat16": "needs ml_dtypes: python -m pip install ml_dtypes"}
 
 
 def _sizes(text):
@@ -150,15 +159,15 @@ def _check_cpus(parser, option, counts, force):
 
 def _exhaustive_dtypes(parser, args):
     """The dtypes --exhaustive checks: those of --dtypes (float32 without it);
-    any but float16 and float32 is refused (exit 2) before any work."""
+    float64 is refused (exit 2) before any work."""
     if not args.exhaustive:
         return []
     if args.dtypes is None:
         return ["float32"]
     bad = [d for d in args.dtypes if d not in EXHAUSTIVE_INPUTS]
     if bad:
-        parser.error(f"--exhaustive checks float16 (2**16 inputs) and float32 (2**32) only, not "
-                     f"{', '.join(bad)}; choose --dtypes float16, float32 or float16,float32")
+        parser.error(f"--exhaustive checks float16 and bfloat16 (2**16 inputs each) and float32 (2**32) "
+                     f"only, not {', '.join(bad)}; choose --dtypes among float16, bfloat16, float32")
     return list(args.dtypes)
 
 
@@ -188,8 +197,8 @@ def build_parser():
                        "library has one; medians of calls interleaved round-robin).")
     b.add_argument("--funcs", type=_list_of(_bench.FUNCS, "function"), default=BENCH_DEFAULTS["funcs"],
                    help="comma-separated ufunc names or 'all' (default: %(default)s)")
-    b.add_argument("--dtypes", type=_list_of(_bench.DTYPES, "dtype"), default=BENCH_DEFAULTS["dtypes"],
-                   help="comma-separated: float16, float32, float64 (default: %(default)s)")
+    b.add_argument("--dtypes", type=_list_of(_bench.DTYPES, "dtype", _DTYPE_HINTS), default=BENCH_DEFAULTS["dtypes"],
+                   help=_DTYPES_HELP + " (default: %(default)s)")
     b.add_argument("--sizes", type=_sizes, default=BENCH_DEFAULTS["sizes"],
                    help="comma-separated element counts (default: %(default)s)")
     b.add_argument("--threads", type=_threads, default=BENCH_DEFAULTS["threads"],
@@ -208,11 +217,12 @@ def build_parser():
     a = sub.add_parser("accuracy", help="max / mean ULP error against mpmath",
                        description="Max and mean error in ULP of each ufunc and dtype on a sample over "
                        "the whole range, against mpmath (or, without it, a float64 SciPy reference for "
-                       "float32/float16); derivatives near their zero: the error beyond eps*(|a|+|b|).")
+                       "float32/float16/bfloat16); derivatives near their zero: the error beyond "
+                       "eps*(|a|+|b|).")
     a.add_argument("--funcs", type=_list_of(_bench.FUNCS, "function"), default="all",
                    help="comma-separated ufunc names or 'all' (default: all)")
-    a.add_argument("--dtypes", type=_list_of(_bench.DTYPES, "dtype"), default=None,
-                   help="comma-separated: float16, float32, float64 (default: all; with --exhaustive: "
+    a.add_argument("--dtypes", type=_list_of(_bench.DTYPES, "dtype", _DTYPE_HINTS), default=None,
+                   help=_DTYPES_HELP + " (default: all; with --exhaustive: "
                    "float32)")
     a.add_argument("--points", type=_positive(int), default=2000,
                    help="sample points per dtype (default: %(default)s; at most ~5,000 are distinct)")
@@ -220,7 +230,7 @@ def build_parser():
                    help="also measure these implementations (default: every one installed)")
     a.add_argument("--exhaustive", action="store_true",
                    help="also every input of each chosen dtype through each chosen ufunc, against a "
-                   "float64 SciPy reference: float16 (2**16 inputs, seconds) and/or float32 (2**32: "
+                   "float64 SciPy reference: float16 or bfloat16 (2**16 inputs, seconds) and/or float32 (2**32: "
                    "about 30 minutes for all nine on 2 cores, measured on a 2-core Intel Xeon with "
                    "AVX-512); float64 is refused")
     a.add_argument("--jobs", type=_positive(int), default=gelu_fast._available_cpus(),
@@ -589,7 +599,7 @@ def _accuracy_sample(func, dtype, x, g, others, use_mpmath):
 
 def exhaustive_chunk(task):
     """Worker: task = (start, funcs, fns[, dtype]): the bit patterns [start,
-    start + EXHAUSTIVE_CHUNK) of dtype (float32 or float16; float32 if not
+    start + EXHAUSTIVE_CHUNK) of dtype (float32, float16 or bfloat16; float32 if not
     given) through each ufunc in `funcs`; returns {func: (max, x at max, g at
     max, sum, count)}.
 
@@ -625,7 +635,7 @@ def exhaustive_chunk(task):
 
 
 def run_exhaustive(funcs, jobs, progress_stream=None, fns=None, starts=None, dtype="float32"):
-    """Every input of `dtype` (float32 or float16) through each ufunc of
+    """Every input of `dtype` (float32, float16 or bfloat16) through each ufunc of
     `funcs` (that dtype's loops), in chunks on `jobs` processes.  Returns
     {func: {max_ulp, at_x, at_g, mean_ulp, inputs}}.  Once the rate is known
     -- at the first chunk after each process's first, which included its
@@ -680,7 +690,7 @@ def plot_accuracy(plt, samples, path, machine):
     ncol = min(3, len(funcs))
     nrow = math.ceil(len(funcs) / ncol)
     fig, axes = plt.subplots(nrow, ncol, squeeze=False, figsize=(3.6 * ncol + 0.4, 2.6 * nrow + 0.8))
-    colors = {"float16": "C2", "float32": "C0", "float64": "C3"}
+    colors = {"float16": "C2", "bfloat16": "C1", "float32": "C0", "float64": "C3"}
     for ax in axes.flat[len(funcs):]:
         ax.set_visible(False)
     for ax, func in zip(axes.flat, funcs):
@@ -738,14 +748,14 @@ def cmd_accuracy(args, parser):
     if args.exhaustive and not have_scipy:
         parser.error("--exhaustive needs SciPy for its float64 reference: python -m pip install scipy")
     if not use_mpmath and not have_scipy:
-        parser.error("accuracy needs mpmath (or SciPy, for float32/float16): "
+        parser.error("accuracy needs mpmath (or SciPy, for float32/float16/bfloat16): "
                      "python -m pip install mpmath scipy")
     dtypes = args.dtypes or list(_bench.DTYPES)
     if not use_mpmath:
         skipped = [d for d in dtypes if d == "float64"]
         dtypes = [d for d in dtypes if d != "float64"]
         if skipped:
-            print("mpmath is not installed: float64 needs it (pip install mpmath); float32/float16 "
+            print("mpmath is not installed: float64 needs it (pip install mpmath); float32/float16/bfloat16 "
                   "are measured against a float64 SciPy reference", file=sys.stderr)
         if not dtypes:
             parser.error("float64 accuracy needs mpmath: python -m pip install mpmath")

@@ -6,8 +6,9 @@
  * memcpy is the portable way to type-pun; GCC/Clang turn it into a register
  * move and still vectorize the loops that call these functions.
  *
- * Everything here is exact (no rounding) except gf_float_to_half, which rounds
- * to nearest-even as IEEE 754 requires, and gf_fma without hardware FMA.
+ * Everything here is exact (no rounding) except gf_float_to_half and
+ * gf_float_to_bf16, which round to nearest-even as IEEE 754 requires, and
+ * gf_fma without hardware FMA.
  */
 #ifndef GELU_FAST_FP_H
 #define GELU_FAST_FP_H
@@ -131,6 +132,26 @@ static inline uint16_t gf_float_to_half(float f)
     r = (a >= 0x477ff000u) ? 0x7c00u : r;                  /* rounds past 65504: inf */
     r = (a > 0x7f800000u) ? (0x7e00u | ((a >> 13) & 0x3ffu)) : r;   /* nan stays nan */
     return (uint16_t)(r | sign);
+}
+
+/*
+ * bfloat16 (the upper half of a binary32: 8 exponent bits, 7 mantissa bits;
+ * ml_dtypes.bfloat16 stores it as uint16) <-> binary32.  Widening is exact.
+ * Narrowing rounds to nearest even on the 16 dropped bits -- a carry into
+ * the exponent is the right answer, up to inf -- and keeps a NaN a NaN
+ * (quieted, sign and leading payload bits kept), as ml_dtypes' astype does.
+ */
+static inline float gf_bf16_to_float(uint16_t b)
+{
+    return gf_from_bits32((uint32_t)b << 16);
+}
+
+static inline uint16_t gf_float_to_bf16(float f)
+{
+    uint32_t u = gf_bits32(f);
+    uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+    r = ((u & 0x7fffffffu) > 0x7f800000u) ? ((u >> 16) | 0x0040u) : r;   /* nan stays nan */
+    return (uint16_t)r;
 }
 
 #endif

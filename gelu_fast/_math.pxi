@@ -86,6 +86,8 @@ cdef extern from "_fp.h" nogil:
     double gf_if_negative(double s, double a, double b)
     float gf_half_to_float(unsigned short h)
     unsigned short gf_float_to_half(float f)
+    float gf_bf16_to_float(unsigned short b)
+    unsigned short gf_float_to_bf16(float f)
     const int GF_HAVE_FMA
 
 cdef extern from *:

@@ -38,9 +38,22 @@ import numpy as np
 
 DIGITS = 50
 
-# (precision in bits including the implicit one, minimum normal exponent)
-_FORMATS = {np.dtype(np.float16): (11, -14), np.dtype(np.float32): (24, -126),
-            np.dtype(np.float64): (53, -1022)}
+# (precision in bits including the implicit one, minimum normal exponent),
+# by dtype name; bfloat16 is ml_dtypes.bfloat16 (when installed)
+_FORMATS = {"float16": (11, -14), "bfloat16": (8, -126), "float32": (24, -126), "float64": (53, -1022)}
+
+
+def _format(dtype):
+    return _FORMATS[np.dtype(dtype).name]
+
+
+def finfo(dtype):
+    """np.finfo, also for ml_dtypes.bfloat16 (which np.finfo does not know)."""
+    dtype = np.dtype(dtype)
+    if dtype.name == "bfloat16":
+        import ml_dtypes
+        return ml_dtypes.finfo(dtype)
+    return np.finfo(dtype)
 
 
 _CTX = None
@@ -78,7 +91,7 @@ def sample_points(dtype):
     largest finite value, and the exact extremes of the format.
     """
     dtype = np.dtype(dtype)
-    info = np.finfo(dtype)
+    info = finfo(dtype)
     rng = np.random.default_rng(20261124)
     big = 40.0 if dtype == np.float64 else 20.0
     f64 = dtype == np.float64
@@ -196,9 +209,9 @@ def _normal_cdf(mp, v):
 
 
 def ulp_float64(v, dtype):
-    """ulp(v) in `dtype` (float32 or float16) for float64 values v, vectorized
+    """ulp(v) in `dtype` (float32, float16 or bfloat16) for float64 values v, vectorized
     (v itself, not its rounding to dtype, sets the binade)."""
-    p, emin = _FORMATS[np.dtype(dtype)]
+    p, emin = _format(dtype)
     av = np.abs(np.asarray(v, dtype=np.float64))
     _, e = np.frexp(av)                 # av = m * 2**e, 1/2 <= m < 1 (e = 0 for 0)
     e = np.where(av == 0, emin + 1, e)
@@ -206,14 +219,14 @@ def ulp_float64(v, dtype):
 
 
 def terms_float64(family, x):
-    """(f(x), a, b) in float64 for float32/float16 x, with f'(x) = a + b:
+    """(f(x), a, b) in float64 for float32/float16/bfloat16 x, with f'(x) = a + b:
     for gelu a = Phi(x), b = x*phi(x); for the approximations a = s(z),
     b = x*z'(x)*s(z)*(1 - s(z)).  Infinite x gives the limits (f(inf) = inf,
     f(-inf) = -0.0, f'(inf) = 1, f'(-inf) = -0.0); NaN gives NaN.  Needs SciPy."""
     from scipy.special import expit, ndtr
     x = np.asarray(x)
-    if x.dtype not in (np.float32, np.float16):
-        raise TypeError(f"terms_float64 measures float32/float16 inputs, not {x.dtype}")
+    if x.dtype.name not in ("float32", "float16", "bfloat16"):
+        raise TypeError(f"terms_float64 measures float32/float16/bfloat16 inputs, not {x.dtype}")
     with np.errstate(all="ignore"):         # (signalling NaN inputs: the cast sets 'invalid')
         xd = x.astype(np.float64)
         if family == "gelu":
@@ -241,7 +254,7 @@ def allowance(terms, ulp, dtype, g=None):
     """eps*(|a| + |b|)*|g| / ulp in ULP: the term-relative part of the error
     bound of a derivative (times |grad_output| for a *_backward)."""
     scale = terms if g is None else terms * np.abs(np.asarray(g, dtype=np.float64))
-    return np.finfo(dtype).eps * scale / ulp
+    return float(finfo(dtype).eps) * scale / ulp
 
 
 def not_cancelling(value, terms):
@@ -252,7 +265,7 @@ def not_cancelling(value, terms):
 def ulp_of(v, dtype):
     """ulp(v) in `dtype` for an exact value v (mpf or float), as an mpf."""
     mp = _mp()
-    p, emin = _FORMATS[np.dtype(dtype)]
+    p, emin = _format(dtype)
     v = abs(mp.mpf(v))
     if v == 0:
         return mp.ldexp(1, emin - p + 1)

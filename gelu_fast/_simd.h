@@ -54,6 +54,10 @@ static inline void gf_simd_gelu_f16(const uint16_t *x, uint16_t *y, ptrdiff_t n)
 static inline void gf_simd_gelu_grad_f16(const uint16_t *x, uint16_t *y, ptrdiff_t n) { (void)x; (void)y; (void)n; }
 static inline void gf_simd_gelu_backward_f16(const uint16_t *g, const uint16_t *x, uint16_t *y, ptrdiff_t n)
 { (void)g; (void)x; (void)y; (void)n; }
+static inline void gf_simd_gelu_bf16(const uint16_t *x, uint16_t *y, ptrdiff_t n) { (void)x; (void)y; (void)n; }
+static inline void gf_simd_gelu_grad_bf16(const uint16_t *x, uint16_t *y, ptrdiff_t n) { (void)x; (void)y; (void)n; }
+static inline void gf_simd_gelu_backward_bf16(const uint16_t *g, const uint16_t *x, uint16_t *y, ptrdiff_t n)
+{ (void)g; (void)x; (void)y; (void)n; }
 #endif
 
 static const char gf_simd_isa[] = GF_SIMD_ISA;

@@ -190,13 +190,24 @@ static inline __m256 gf_v_gelu_backward(__m256 g, __m256 x)
 #define GF_A2_LD16(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
 #define GF_A2_ST16(p, v) \
     _mm_storeu_si128((__m128i *)(void *)(p), _mm256_cvtps_ph((v), _MM_FROUND_TO_NEAREST_INT))
+/* bfloat16 as in _simd_avx512.h (GF_Z_LDBF / GF_Z_STBF) */
+#define GF_A2_LDBF(p) _mm256_castsi256_ps(_mm256_slli_epi32( \
+    _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p))), 16))
+static inline __m128i gf_a2_to_bf16(__m256 v)
+{
+    __m256i u = _mm256_castps_si256(v);
+    __m256i odd = _mm256_and_si256(_mm256_srli_epi32(u, 16), GF_A2_I(1));
+    __m256i r = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(u, GF_A2_I(0x7fff)), odd), 16);
+    return _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));   /* r <= 0xffff */
+}
+#define GF_A2_STBF(p, v) _mm_storeu_si128((__m128i *)(void *)(p), gf_a2_to_bf16(v))
 #define GF_A2_NONE(p) _mm256_setzero_ps()
 /* the one-input kernels in the loop's two-input form */
 #define GF_A2_GELU(g, x) gf_v_gelu(x)
 #define GF_A2_GELU_GRAD(g, x) gf_v_gelu_grad(x)
 
-/* the six array functions: gelu, gelu_grad, gelu_backward for one element
- * type (SFX f32: float, f16: IEEE half as uint16_t) */
+/* the array functions gelu, gelu_grad, gelu_backward for one element type
+ * (SFX f32: float, f16: IEEE half, bf16: bfloat16, both as uint16_t) */
 #define GF_A2_ARRAYS(SFX, T, LD, ST)                                             \
 static void gf_simd_gelu_##SFX(const T *x, T *y, ptrdiff_t n)                  \
 {                                                                              \
@@ -215,5 +226,6 @@ static void gf_simd_gelu_backward_##SFX(const T *g, const T *x, T *y, ptrdiff_t 
 
 GF_A2_ARRAYS(f32, float, GF_A2_LD32, GF_A2_ST32)
 GF_A2_ARRAYS(f16, uint16_t, GF_A2_LD16, GF_A2_ST16)
+GF_A2_ARRAYS(bf16, uint16_t, GF_A2_LDBF, GF_A2_STBF)
 
 #endif

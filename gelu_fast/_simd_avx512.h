@@ -184,6 +184,22 @@ GF_Z_INLINE __m512 gf_v_gelu_grad(__m512 x, const gf_tab512 *T)
 #define GF_Z_ST32(m, p, v) _mm512_mask_storeu_ps((p), (m), (v))
 #define GF_Z_LD16(m, p) _mm512_cvtph_ps(_mm256_maskz_loadu_epi16((m), (p)))
 #define GF_Z_ST16(m, p, v) _mm256_mask_storeu_epi16((p), (m), _mm512_cvtps_ph((v), _MM_FROUND_TO_NEAREST_INT))
+/* bfloat16 (ml_dtypes; uint16_t, the upper half of a float32): widening is
+ * exact; narrowing rounds to nearest even on the 16 dropped bits (a carry
+ * into the exponent is the right answer, up to inf).  A NaN result stays a
+ * NaN: the kernels return a bfloat16 input's NaN (low 16 bits zero, so the
+ * rounding adds nothing) or the default NaN -- the scalar gf_float_to_bf16
+ * of _fp.h gives the same bits. */
+#define GF_Z_LDBF(m, p) \
+    _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16((m), (p))), 16))
+GF_Z_INLINE __m256i gf_z_to_bf16(__m512 v)
+{
+    __m512i u = _mm512_castps_si512(v);
+    __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+    __m512i r = _mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)), odd);
+    return _mm512_cvtepi32_epi16(_mm512_srli_epi32(r, 16));
+}
+#define GF_Z_STBF(m, p, v) _mm256_mask_storeu_epi16((p), (m), gf_z_to_bf16(v))
 #define GF_Z_NONE(m, p) _mm512_setzero_ps()
 /* the one-input kernels in the loop's two-input form; backward = g * grad(x),
  * one more rounding */
@@ -191,8 +207,8 @@ GF_Z_INLINE __m512 gf_v_gelu_grad(__m512 x, const gf_tab512 *T)
 #define GF_Z_GELU_GRAD(g, x, T) gf_v_gelu_grad((x), (T))
 #define GF_Z_GELU_BACKWARD(g, x, T) _mm512_mul_ps((g), gf_v_gelu_grad((x), (T)))
 
-/* the six array functions: gelu, gelu_grad, gelu_backward for one element
- * type (SFX f32: float, f16: IEEE half as uint16_t) */
+/* the array functions gelu, gelu_grad, gelu_backward for one element type
+ * (SFX f32: float, f16: IEEE half, bf16: bfloat16, both as uint16_t) */
 #define GF_Z_ARRAYS(SFX, T, LD, ST)                                              \
 static void gf_simd_gelu_##SFX(const T *x, T *y, ptrdiff_t n)                  \
 {                                                                              \
@@ -211,5 +227,6 @@ static void gf_simd_gelu_backward_##SFX(const T *g, const T *x, T *y, ptrdiff_t 
 
 GF_Z_ARRAYS(f32, float, GF_Z_LD32, GF_Z_ST32)
 GF_Z_ARRAYS(f16, uint16_t, GF_Z_LD16, GF_Z_ST16)
+GF_Z_ARRAYS(bf16, uint16_t, GF_Z_LDBF, GF_Z_STBF)
 
 #endif

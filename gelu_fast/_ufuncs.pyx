@@ -13,6 +13,13 @@ raises NumPy's own TypeError before anything is written.
 
 The ufuncs are created once per process, so ``gelu_fast.gelu is
 gelu_fast.gelu`` always holds and they pickle by reference.
+
+bfloat16: when ml_dtypes is importable, ``register_bfloat16`` adds a
+bfloat16 loop to every ufunc with ``PyUFunc_RegisterLoopForType`` (all
+arguments and the result ml_dtypes.bfloat16).  NumPy then picks it for
+bfloat16 inputs; mixed calls (a bfloat16 and a float32 array) resolve to the
+float32 loop, as bfloat16 -> float32 is the only safe cast among the loops.
+Without ml_dtypes nothing changes: bfloat16 arrays cannot exist.
 """
 
 cimport numpy as cnp
@@ -173,3 +180,19 @@ def create_ufuncs(kernel):
             3, nin, 1, cnp.PyUFunc_None, bname, bdoc, 0)
     _keep_alive.append(kernel)
     return ufuncs
+
+
+def register_bfloat16(ufuncs, kernel, dtype):
+    """Register the kernel's bfloat16 loops on the ufuncs for `dtype`
+    (numpy.dtype(ml_dtypes.bfloat16)): every argument and the result of that
+    dtype."""
+    cdef int num = dtype.num
+    cdef int* types
+    cdef cnp.ufunc uf
+    for name, address in kernel.bfloat16_loop_table().items():
+        uf = ufuncs[name]
+        types = <int*>malloc(3 * sizeof(int))
+        if types == NULL:
+            raise MemoryError()
+        types[0] = types[1] = types[2] = num
+        cnp.PyUFunc_RegisterLoopForType(uf, num, <cnp.PyUFuncGenericFunction><size_t>address, types, NULL)

@@ -186,7 +186,7 @@ def test_accuracy_without_mpmath_uses_the_float64_reference(capsys, monkeypatch,
                        "--with", "numpy", "--json", str(path))
     assert code == 0
     rows = json.loads(path.read_text())["sample"]
-    assert {r["dtype"] for r in rows} == {"float16", "float32"}      # float64 needs mpmath
+    assert {r["dtype"] for r in rows} == set(_bench.DTYPES) - {"float64"}      # float64 needs mpmath
     assert all(r["reference"] == "scipy-float64" and r["max_ulp"] <= r["bound_ulp"] for r in rows)
     assert "float64 needs it" in err
 
@@ -327,3 +327,42 @@ def test_console_script():
         pytest.skip("the gelu-fast script is not installed (pip install -e . installs it)")
     p = subprocess.run([exe, "bench", "--funcs", "nope"], capture_output=True, text=True)
     assert p.returncode == 2 and "gelu-fast bench: error" in p.stderr
+
+
+def test_exhaustive_bfloat16(capsys, tmp_path):
+    """Every bfloat16 input through every ufunc, within 1 bfloat16 ULP."""
+    pytest.importorskip("scipy")
+    pytest.importorskip("ml_dtypes")
+    path = tmp_path / "acc.json"
+    code, out, _ = run(capsys, "accuracy", "--dtypes", "bfloat16", "--exhaustive", "--points", "50",
+                       "--with", "numpy", "--jobs", "1", "--json", str(path))
+    assert code == 0
+    res = json.loads(path.read_text())["exhaustive_bfloat16"]
+    assert set(res) == set(_bench.FUNCS)
+    for func, r in res.items():
+        assert r["inputs"] == 2**16
+        assert r["max_ulp"] <= 1.0, (func, r)
+        if not func.endswith("backward"):
+            assert r["max_ulp"] > 0.2, (func, r)          # measured, not zeros
+    assert "Every bfloat16 input" in out
+
+
+def test_without_ml_dtypes_bfloat16_is_unavailable_and_named():
+    """ml_dtypes absent (import blocked): float loops unchanged, show_config
+    says bfloat16 is unavailable, and --dtypes bfloat16 is refused naming
+    the package."""
+    code = """
+import sys
+sys.modules["ml_dtypes"] = None            # import ml_dtypes -> ImportError
+import numpy as np, gelu_fast
+from gelu_fast import _bench, _cli
+info = gelu_fast.show_config()
+assert info["bfloat16"] is False
+assert "bfloat16" not in _bench.DTYPES
+assert gelu_fast.gelu(np.float32(1.0)) == np.float32(0.8413447)
+sys.exit(_cli.main(["accuracy", "--dtypes", "bfloat16"]))
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "bfloat16 loops    : unavailable (pip install ml_dtypes)" in r.stdout
+    assert "unknown dtype 'bfloat16'" in r.stderr and "pip install ml_dtypes" in r.stderr

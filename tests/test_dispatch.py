@@ -80,7 +80,8 @@ def test_level_loads_and_agrees(level):
 def test_accuracy_and_reproducibility_under_every_level(level):
     """The accuracy, special-value and layout tests, run again under each
     other level this machine supports (the default level runs them directly)."""
-    tests = [os.path.join(HERE, f) for f in ("test_accuracy.py", "test_special.py", "test_threads.py")]
+    tests = [os.path.join(HERE, f)
+             for f in ("test_accuracy.py", "test_special.py", "test_threads.py", "test_bfloat16.py")]
     tests.append(os.path.join(HERE, "test_ufunc.py") + "::test_layouts_bit_identical")
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests],
                        env=dict(os.environ, GELU_FAST_SIMD=level), capture_output=True, text=True)
