@@ -75,8 +75,8 @@ except ImportError:            # commits before gelu_fast._bench
     _bench = None
 
 FAMILIES = ("gelu", "gelu_tanh", "gelu_sigmoid")
-KINDS = ("", "grad", "backward")
-# The nine ufuncs, in gelu_fast._bench.FUNCS order, and their (family, kind).
+KINDS = ("", "grad", "backward", "grad2")
+# The twelve ufuncs and their (family, kind).
 PARTS = {family + (kind and "_" + kind): (family, kind) for family in FAMILIES for kind in KINDS}
 FUNCS = tuple(PARTS)
 # bfloat16: ml_dtypes.bfloat16, skipped where ml_dtypes (or gelu_fast's bfloat16 loops) is missing
@@ -361,6 +361,8 @@ class Accuracy:
                         terms = ref.term_scale(x, family)
                     except TypeError:              # older _reference: gelu only, as were the ufuncs
                         terms = ref.term_scale(x)
+                elif kind == "grad2":
+                    terms = ref.term_scale(x, family, "grad2")
                 exact = ref.reference(func, x, g if kind == "backward" else None)
                 allowance = np.zeros(x.size)
                 if terms is not None and not hasattr(ref, "allowance"):

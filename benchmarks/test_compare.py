@@ -19,7 +19,7 @@ Environment variables:
     GELU_FAST_BENCH_THREADS   threads for gelu_fast and PyTorch: an integer
                               (default 1, a single-thread comparison) or
                               "all" (their own defaults: every core)
-    GELU_FAST_BENCH_FUNCS     comma-separated ufunc names (default: all nine),
+    GELU_FAST_BENCH_FUNCS     comma-separated ufunc names (default: all twelve),
                               a shorter run than filtering with -k
 
 This module imports pytest only inside functions and parametrizes through

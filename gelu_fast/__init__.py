@@ -6,6 +6,8 @@
     gelu_tanh(x)               0.5*x*(1 + tanh(sqrt(2/pi)*(x + 0.044715*x**3)))
     gelu_sigmoid(x)            x * sigmoid(1.702*x)
     (and their _grad and _backward, as for gelu)
+    gelu_grad2(x)              phi(x) * (2 - x*x), the second derivative
+    (and gelu_tanh_grad2, gelu_sigmoid_grad2)
 
 Each is a real numpy.ufunc with float16, float32 and float64 loops, and
 bfloat16 loops when ml_dtypes is installed (pip install ml_dtypes).  Large
@@ -41,6 +43,9 @@ gelu_tanh_backward = _ufuncs["gelu_tanh_backward"]
 gelu_sigmoid = _ufuncs["gelu_sigmoid"]
 gelu_sigmoid_grad = _ufuncs["gelu_sigmoid_grad"]
 gelu_sigmoid_backward = _ufuncs["gelu_sigmoid_backward"]
+gelu_grad2 = _ufuncs["gelu_grad2"]
+gelu_tanh_grad2 = _ufuncs["gelu_tanh_grad2"]
+gelu_sigmoid_grad2 = _ufuncs["gelu_sigmoid_grad2"]
 
 for _u in _ufuncs.values():
     # Lets pickle (and NumPy's ufunc reducer) find the ufuncs here.
@@ -121,5 +126,6 @@ def show_config(file=None):
 
 
 __all__ = ["gelu", "gelu_grad", "gelu_backward", "gelu_tanh", "gelu_tanh_grad", "gelu_tanh_backward",
-           "gelu_sigmoid", "gelu_sigmoid_grad", "gelu_sigmoid_backward", "set_num_threads", "reset_num_threads",
+           "gelu_sigmoid", "gelu_sigmoid_grad", "gelu_sigmoid_backward", "gelu_grad2", "gelu_tanh_grad2",
+           "gelu_sigmoid_grad2", "set_num_threads", "reset_num_threads",
            "get_num_threads", "show_config", "__version__"]

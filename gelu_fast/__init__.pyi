@@ -21,6 +21,9 @@ gelu_tanh_backward: _UFunc_Nin2_Nout1[L["gelu_tanh_backward"], L[3], None]
 gelu_sigmoid: _UFunc_Nin1_Nout1[L["gelu_sigmoid"], L[3], None]
 gelu_sigmoid_grad: _UFunc_Nin1_Nout1[L["gelu_sigmoid_grad"], L[3], None]
 gelu_sigmoid_backward: _UFunc_Nin2_Nout1[L["gelu_sigmoid_backward"], L[3], None]
+gelu_grad2: _UFunc_Nin1_Nout1[L["gelu_grad2"], L[3], None]
+gelu_tanh_grad2: _UFunc_Nin1_Nout1[L["gelu_tanh_grad2"], L[3], None]
+gelu_sigmoid_grad2: _UFunc_Nin1_Nout1[L["gelu_sigmoid_grad2"], L[3], None]
 
 def set_num_threads(n: SupportsIndex) -> None: ...
 def reset_num_threads() -> None: ...
@@ -28,5 +31,6 @@ def get_num_threads() -> int: ...
 def show_config(file: _Writer | None = None) -> dict[str, Any]: ...
 
 __all__ = ["gelu", "gelu_grad", "gelu_backward", "gelu_tanh", "gelu_tanh_grad", "gelu_tanh_backward",
-           "gelu_sigmoid", "gelu_sigmoid_grad", "gelu_sigmoid_backward", "set_num_threads",
+           "gelu_sigmoid", "gelu_sigmoid_grad", "gelu_sigmoid_backward", "gelu_grad2", "gelu_tanh_grad2",
+           "gelu_sigmoid_grad2", "set_num_threads",
            "reset_num_threads", "get_num_threads", "show_config", "__version__"]

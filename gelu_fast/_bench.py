@@ -27,7 +27,8 @@ import gelu_fast
 from gelu_fast._reference import split_name as split
 
 FUNCS = ("gelu", "gelu_grad", "gelu_backward", "gelu_tanh", "gelu_tanh_grad", "gelu_tanh_backward",
-         "gelu_sigmoid", "gelu_sigmoid_grad", "gelu_sigmoid_backward")
+         "gelu_sigmoid", "gelu_sigmoid_grad", "gelu_sigmoid_backward",
+         "gelu_grad2", "gelu_tanh_grad2", "gelu_sigmoid_grad2")
 # bfloat16: ml_dtypes.bfloat16, when ml_dtypes is installed (gelu_fast then has its loops)
 DTYPES = ("float16", "float32", "float64") + (("bfloat16",) if gelu_fast._bfloat16 is not None else ())
 REFERENCE = "numpy"          # the label of the NumPy/SciPy reference formulas
@@ -74,6 +75,9 @@ def _numpy_formula(name, dtype):
         def grad(x):
             return (dt(0.5) * (1 + erf(x / dt(math.sqrt(2.0))))
                     + x * np.exp(-x * x / dt(2)) * dt(_INV_SQRT_2PI))
+
+        def grad2(x):
+            return np.exp(-x * x / dt(2)) * dt(_INV_SQRT_2PI) * (dt(2) - x * x)
     elif family == "gelu_tanh":
         def forward(x):
             return dt(0.5) * x * (1 + np.tanh(dt(_SQRT_2_OVER_PI) * (x + dt(0.044715) * (x * x * x))))
@@ -82,6 +86,13 @@ def _numpy_formula(name, dtype):
             t = np.tanh(dt(_SQRT_2_OVER_PI) * (x + dt(0.044715) * (x * x * x)))
             dz = dt(_SQRT_2_OVER_PI) * (1 + dt(3 * 0.044715) * x * x)
             return dt(0.5) * (1 + t) + dt(0.5) * x * (1 - t * t) * dz
+
+        def grad2(x):
+            t = np.tanh(dt(_SQRT_2_OVER_PI) * (x + dt(0.044715) * (x * x * x)))
+            dz = dt(_SQRT_2_OVER_PI) * (1 + dt(3 * 0.044715) * x * x)
+            d2z = dt(_SQRT_2_OVER_PI * 6 * 0.044715) * x
+            # d2/dx2 0.5 x (1 + tanh(u)) = (1 - t*t) (u' + x u''/2 - x u'**2 t)
+            return (1 - t * t) * (dz + dt(0.5) * x * d2z - x * dz * dz * t)
     else:
         def forward(x):
             return x / (1 + np.exp(dt(-1.702) * x))
@@ -89,6 +100,10 @@ def _numpy_formula(name, dtype):
         def grad(x):
             s = 1 / (1 + np.exp(dt(-1.702) * x))
             return s + dt(1.702) * x * s * (1 - s)
+
+        def grad2(x):
+            s = 1 / (1 + np.exp(dt(-1.702) * x))
+            return s * (1 - s) * dt(1.702) * (2 + dt(1.702) * x * (1 - 2 * s))
     def quiet(fn):
         """fn without the overflow warnings of exp in the tails (inf there is
         intended), its result in `dtype`: scipy.special.erf has no float16
@@ -102,6 +117,8 @@ def _numpy_formula(name, dtype):
         return quiet(lambda x, out: forward(x))
     if kind == "grad":
         return quiet(lambda x, out: grad(x))
+    if kind == "grad2":
+        return quiet(lambda x, out: grad2(x))
     return quiet(lambda g, x, out: g * grad(x))
 
 
@@ -124,6 +141,9 @@ def _torch_impl(name, dtype):
     if torch is None:
         return None
     family, kind = split(name)
+    if kind == "grad2":         # no fused op; double backward is autograd's business
+        _missing["torch"] = "PyTorch has no second-derivative GELU op"
+        return None
 
     def t(a):
         """A tensor on a's memory (ml_dtypes.bfloat16 has torch.bfloat16's bits)."""
@@ -185,6 +205,9 @@ def _jax_impl(name, dtype):
     if kind == "":
         fn = jax.jit(f)
         return lambda x, out: fn(x).block_until_ready()
+    if kind == "grad2":
+        d2f = jax.jit(jax.vmap(jax.grad(jax.grad(f))))
+        return lambda x, out: d2f(x).block_until_ready()
     df = jax.jit(jax.vmap(jax.grad(f)))
     if kind == "grad":
         return lambda x, out: df(x).block_until_ready()

@@ -577,12 +577,12 @@ def _accuracy_sample(func, dtype, x, g, others, use_mpmath):
         grad, ulp_grad = exact, ulp
         if kind == "backward":
             _, grad, ulp_grad = exact_of(family + "_grad")
-        terms = ref.term_scale(x, family) if kind else None
+        terms = ref.term_scale(x, family, "grad2" if kind == "grad2" else "grad") if kind else None
         errors = lambda y: ref.ulp_errors(y, exact_mp, dtype)
     else:
-        f, a, b = ref.terms_float64(family, x)
+        f, a, b = ref.terms_float64(family, x) if kind != "grad2" else (None,) + ref.terms2_float64(family, x)
         grad, terms = a + b, np.abs(a) + np.abs(b)
-        exact = {"": f, "grad": grad, "backward": grad * g.astype(np.float64)}[kind]
+        exact = {"": f, "grad": grad, "grad2": grad, "backward": grad * g.astype(np.float64)}[kind]
         ulp, ulp_grad = ref.ulp_float64(exact, dtype), ref.ulp_float64(grad, dtype)
         errors = lambda y: ref.ulp_errors_float64(y, exact, ulp)
     inputs = (g, x) if kind == "backward" else (x,)
@@ -623,6 +623,15 @@ def exhaustive_chunk(task):
             if fam != family:
                 continue
             u = (fns or {}).get(func) or getattr(gelu_fast, func)
+            if kind == "grad2":             # its own terms: f'' = a2 + b2
+                a2, b2 = ref.terms2_float64(family, x)
+                exact, grad2_terms = a2 + b2, np.abs(a2) + np.abs(b2)
+                y = u(x)
+                ulp = ref.ulp_float64(exact, dtype)
+                m = error_measure(ref.ulp_errors_float64(y, exact, ulp), kind, dtype, ulp, exact, grad2_terms)
+                i = int(np.argmax(m))
+                out[func] = (float(m[i]), float(x[i]), None, float(m.sum()), m.size)
+                continue
             exact = {"": f, "grad": grad, "backward": grad * g.astype(np.float64)}[kind]
             y = u(g, x) if kind == "backward" else u(x)
             ulp = ref.ulp_float64(exact, dtype)

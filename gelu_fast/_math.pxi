@@ -429,6 +429,90 @@ cdef inline double logistic_grad_core(double x, bint tanh_form, bint single) noe
     return gf_fma(num, sq, num * sql) * gf_if_negative(x, GF_UNBIAS, 1.0)
 
 
+# ---- second derivatives (double backward) ----------------------------------
+# gelu''(x) = phi(x)*(2 - x*x) = E(a)*(2 - a*a)/sqrt(2 pi), even in x.  The
+# exponential gets its argument exactly, as in normal_tail; 2 - a*a is
+# (2 - hi) - lo, where 2 - hi is exact near the zeros x = +-sqrt(2)
+# (Sterbenz), so its one rounding is relative to the terms 2*phi and
+# x*x*phi, which is the bound there.  Both sides clamp at neg_clamp (the
+# result has underflowed to -0 beyond it); +-inf give -0 (the limit, from
+# below) without evaluating the exponential.
+#
+# The approximations, f = x*s(z), s = sigmoid, are even as well:
+#     f''(x) = s(1 - s) * (2 z' + x z'' + x z'**2 (1 - 2 s))
+#            = w/(1 + w)**2 * (2 z'(a) + a z''(a) - a z'(a)**2 (1 - w)/(1 + w)),
+# with w = exp(-z(a)) from logistic() (evaluated at -a: the x < 0 clamp on
+# both sides).  The subtraction is the only cancellation (x ~ +-1.41 for the
+# sigmoid form, +-1.39 for the tanh form), where the bound is relative to the
+# two terms; 1 - w loses relative accuracy only for small a, where its term
+# is negligible beside 2 z'.
+
+cdef inline double gelu_grad2_core(double x, bint single) noexcept nogil:
+    """phi(x)*(2 - x*x), computed in double; `single` selects the float32 kernel."""
+    cdef double c = neg_clamp(single)
+    cdef double a = clamped_abs(x, c, c)
+    cdef double aa = flush_tiny(a, single)
+    cdef double hi = aa * aa
+    cdef double lo = 0.0 if single else gf_two_prod_lo(aa, aa, hi)   # (float32: a*a is exact)
+    cdef double W = if_infinite(x, 0.0, exp_biased(-0.5 * hi, -0.5 * lo, single))
+    cdef double d = (2.0 - hi) - lo
+    cdef double dc = (d * GF_INV_SQRT_2PI_HI) if single else gf_fma(d, GF_INV_SQRT_2PI_HI, d * GF_INV_SQRT_2PI_LO)
+    return if_infinite(x, -0.0, (W * dc) * unbias(single))
+
+
+cdef inline double logistic_grad2_core(double x, bint tanh_form, bint single) noexcept nogil:
+    """d2/dx2 [x * sigmoid(z(x))], computed in double.
+
+    The double kernel carries every factor as hi + lo (z'(a) from the HI + LO
+    constants, the products by two_prod, 1 - w by two_sum, 1/(1 + w) and its
+    square from logistic()), so the result has one rounding beyond the
+    exponential's; the float32 kernel drops the low parts."""
+    cdef Logistic lg = logistic(-fabs(x), tanh_form, single)
+    cdef double a = flush_tiny(lg.a, single)
+    cdef double zp, zpl = 0.0, t1, t1l = 0.0, a2, a2l, c3, c3l, p3, p3l, sm
+    if tanh_form:
+        # z'(a) = C1 + 3 C3 a**2, a z''(a) = 6 C3 a**2 = 2 p3
+        a2 = a * a
+        c3 = 3.0 * GF_TANH_C3_HI
+        p3 = c3 * a2
+        zp = GF_TANH_C1_HI + p3
+        if not single:
+            a2l = gf_two_prod_lo(a, a, a2)
+            c3l = gf_fma(3.0, GF_TANH_C3_HI, -c3) + 3.0 * GF_TANH_C3_LO
+            p3l = gf_two_prod_lo(c3, a2, p3) + (c3 * a2l + c3l * a2)
+            zpl = gf_two_sum_lo(GF_TANH_C1_HI, p3, zp) + (GF_TANH_C1_LO + p3l)
+        sm = zp + p3                        # t1 = 2 z' + a z'' = 2 (z' + p3)
+        t1 = 2.0 * sm
+        if not single:
+            t1l = 2.0 * (gf_two_sum_lo(zp, p3, sm) + (zpl + p3l))
+    else:
+        zp = GF_SIGMOID_C_HI
+        t1 = 2.0 * zp
+        if not single:
+            zpl = GF_SIGMOID_C_LO
+            t1l = 2.0 * zpl
+    # t2 = a z'**2 (1 - w)/(1 + w) = (a z') z' (1 - w) inv
+    cdef double az = a * zp
+    cdef double pz = az * zp
+    cdef double v = 1.0 - lg.w
+    cdef double u = v * lg.inv.hi
+    cdef double t2 = pz * u
+    cdef double sq = lg.inv.hi * lg.inv.hi
+    cdef double b = t1 - t2
+    if single:
+        return if_infinite(x, -0.0, (lg.W * sq) * b)
+    cdef double azl = gf_two_prod_lo(a, zp, az) + a * zpl
+    cdef double pzl = gf_two_prod_lo(az, zp, pz) + (az * zpl + azl * zp)
+    cdef double vl = gf_two_sum_lo(1.0, -lg.w, v)
+    cdef double ul = gf_two_prod_lo(v, lg.inv.hi, u) + (v * lg.inv.lo + vl * lg.inv.hi)
+    cdef double t2l = gf_two_prod_lo(pz, u, t2) + (pz * ul + pzl * u)
+    cdef double bl = gf_two_sum_lo(t1, -t2, b) + (t1l - t2l)
+    cdef double sql = gf_two_prod_lo(lg.inv.hi, lg.inv.hi, sq) + 2.0 * lg.inv.hi * lg.inv.lo
+    cdef double r = sq * b
+    cdef double rl = gf_two_prod_lo(sq, b, r) + (sq * bl + sql * b)
+    return if_infinite(x, -0.0, gf_fma(lg.W, r, lg.W * rl) * GF_UNBIAS)
+
+
 # ---- the functions the loops call, one per (ufunc, dtype) ------------------
 # float32 arguments are widened to double (exactly), computed by the float32
 # kernel, and rounded once on return.
@@ -467,3 +551,15 @@ cdef inline floating gelu_sigmoid_grad(floating x) noexcept nogil:
 
 cdef inline floating gelu_sigmoid_backward(floating g, floating x) noexcept nogil:
     return <floating>(<double>g * logistic_grad_core(x, False, floating is float))
+
+
+cdef inline floating gelu_grad2(floating x) noexcept nogil:
+    return <floating>gelu_grad2_core(x, floating is float)
+
+
+cdef inline floating gelu_tanh_grad2(floating x) noexcept nogil:
+    return <floating>logistic_grad2_core(x, True, floating is float)
+
+
+cdef inline floating gelu_sigmoid_grad2(floating x) noexcept nogil:
+    return <floating>logistic_grad2_core(x, False, floating is float)

@@ -11,6 +11,8 @@ The references are the mathematical definitions evaluated with mpmath at
     gelu_sigmoid(x) = x * s(z),  z = 1.702*x,   s(z) = 1/(1 + exp(-z))
     *_grad(x)    = s(z) + x*z'(x)*s(z)*(1 - s(z))
     *_backward(g, x) = g * *_grad(x)
+    gelu_grad2(x) = phi(x)*(2 - x*x) = 2*phi(x) - x*x*phi(x)
+    *_grad2(x)   = s(1 - s)*(2 z' + x z'') + s(1 - s)*x*z'**2*(1 - 2 s)
 
 (each approximation with its constants taken as the exact decimals).
 
@@ -21,7 +23,8 @@ The error of a computed value y against the exact value v is |y - v| / ulp(v),
 with ulp(v) the spacing of the target format at v: 2**(e - p + 1) for
 2**e <= |v| < 2**(e+1), and the subnormal spacing below the normal range.
 
-A derivative f' = a + b cancels near its zero (x ~ -0.75): there its error is
+A derivative f' = a + b cancels near its zero (x ~ -0.75), and a second
+derivative f'' = a2 + b2 near its zeros (x ~ +-1.4): there the error is
 bounded relative to the terms, |error| <= bound*ULP + eps*(|a| + |b|)
 (`allowance`), and the plain ULP bound applies where the terms do not cancel,
 |f'| >= (|a| + |b|)/2 (`not_cancelling`).
@@ -73,8 +76,9 @@ FAMILIES = ("gelu", "gelu_tanh", "gelu_sigmoid")
 
 
 def split_name(name):
-    """'gelu_tanh_grad' -> ('gelu_tanh', 'grad'); 'gelu' -> ('gelu', '')."""
-    for kind in ("grad", "backward"):
+    """'gelu_tanh_grad' -> ('gelu_tanh', 'grad'); 'gelu' -> ('gelu', '');
+    'gelu_grad2' -> ('gelu', 'grad2')."""
+    for kind in ("grad", "backward", "grad2"):
         if name.endswith("_" + kind):
             return name[: -len(kind) - 1], kind
     return name, ""
@@ -87,7 +91,7 @@ def sample_points(dtype):
     Uniform over [-40, 40] (float64) / [-20, 20] (float32) and down to where
     gelu_sigmoid underflows, dense near zero, the underflow edges of the
     three functions (gelu ~ -38 / ~ -14), the zeros of their derivatives
-    (gelu_grad's at -0.7518), log-spaced magnitudes down to the subnormals and up to the
+    (gelu_grad's at -0.7518; the second derivatives' at +-1.41), log-spaced magnitudes down to the subnormals and up to the
     largest finite value, and the exact extremes of the format.
     """
     dtype = np.dtype(dtype)
@@ -97,8 +101,10 @@ def sample_points(dtype):
     f64 = dtype == np.float64
     # underflow edges of gelu, gelu_tanh, gelu_sigmoid
     edges = [-38.5, -20.22, -440.97] if f64 else [-14.1, -10.74, -63.12]
-    # zeros of gelu_grad, gelu_tanh_grad, gelu_sigmoid_grad
+    # zeros of gelu_grad, gelu_tanh_grad, gelu_sigmoid_grad, and of the
+    # second derivatives (even: +-)
     zeros = [-0.7517915, -0.7524614, -0.7511543]
+    zeros += [sg * z for z in (1.4142136, 1.4185040, 1.4097281) for sg in (1, -1)]
     parts = [
         rng.uniform(-big, big, 2000),
         rng.uniform(-9, 9, 1000),
@@ -135,6 +141,44 @@ def _terms(mp, family, v):
     s_pos, s_neg = 1 / (1 + e), e / (1 + e)
     s, one_minus_s = (s_pos, s_neg) if z >= 0 else (s_neg, s_pos)
     return v * s, s, v * dz * s * one_minus_s
+
+
+def _terms2(mp, family, v):
+    """(first, second) term of the family's second derivative at v (mpf):
+    gelu: 2 phi, -v**2 phi; the approximations: s(1-s)(2 z' + v z''),
+    s(1-s) v z'**2 (1 - 2s), with s(1-s) and 1 - 2s without cancellation."""
+    if family == "gelu":
+        phi = mp.exp(-v * v / 2) / mp.sqrt(2 * mp.pi)
+        return 2 * phi, -v * v * phi
+    if family == "gelu_tanh":
+        c1, c3 = 2 * mp.sqrt(2 / mp.pi), mp.mpf("0.044715")
+        z, dz, d2z = c1 * (v + c3 * v**3), c1 * (1 + 3 * c3 * v * v), 6 * c1 * c3 * v
+    elif family == "gelu_sigmoid":
+        c = mp.mpf("1.702")
+        z, dz, d2z = c * v, c, mp.mpf(0)
+    else:
+        raise ValueError(f"unknown function family {family!r}")
+    e = mp.exp(-abs(z))
+    ss = e / (1 + e)**2                    # s(1 - s)
+    one_minus_2s = (e - 1) / (1 + e) if z >= 0 else (1 - e) / (1 + e)
+    return ss * (2 * dz + v * d2z), ss * v * dz * dz * one_minus_2s
+
+
+def reference_terms2(family, x):
+    """(first, second) terms of the family's second derivative at every
+    element of x, as object arrays of mpf; 0 and 0 where x is not finite
+    (the limit -0.0 is the caller's: reference())."""
+    x = np.asarray(x)
+    mp = _mp()
+    flat = x.ravel()
+    a, b = (np.empty(flat.shape, dtype=object) for _ in range(2))
+    for i, xv in enumerate(flat):
+        v = mp.mpf(float(xv))
+        if mp.isfinite(v):
+            a[i], b[i] = _terms2(mp, family, v)
+        else:
+            a[i], b[i] = (v, mp.mpf(0)) if mp.isnan(v) else (mp.mpf(0), mp.mpf(0))
+    return a.reshape(x.shape), b.reshape(x.shape)
 
 
 _TERMS_CACHE = {}
@@ -179,6 +223,9 @@ def reference(name, x, g=None):
     """
     family, kind = split_name(name)
     x = np.asarray(x)
+    if kind == "grad2":
+        a2, b2 = reference_terms2(family, x)
+        return a2 + b2
     value, a, b = reference_terms(family, x)
     if kind == "":
         return value.copy()
@@ -250,6 +297,35 @@ def terms_float64(family, x):
     return f, a, b
 
 
+def terms2_float64(family, x):
+    """(a2, b2) in float64 for float32/float16/bfloat16 x, with f''(x) =
+    a2 + b2 (the terms of reference_terms2); 0, 0 at +-inf (the limit is
+    -0.0), NaN for NaN.  Needs SciPy."""
+    from scipy.special import expit
+    x = np.asarray(x)
+    if x.dtype.name not in ("float32", "float16", "bfloat16"):
+        raise TypeError(f"terms2_float64 measures float32/float16/bfloat16 inputs, not {x.dtype}")
+    with np.errstate(all="ignore"):
+        xd = x.astype(np.float64)
+        if family == "gelu":
+            phi = np.exp(-0.5 * xd * xd) * (1.0 / np.sqrt(2.0 * np.pi))
+            a, b = 2.0 * phi, -(xd * xd) * phi
+        else:
+            if family == "gelu_tanh":
+                c1, c3 = 2.0 * np.sqrt(2.0 / np.pi), 0.044715
+                z, dz, d2z = c1 * (xd + c3 * (xd * xd * xd)), c1 * (1.0 + 3.0 * c3 * xd * xd), 6.0 * c1 * c3 * xd
+            elif family == "gelu_sigmoid":
+                z, dz, d2z = 1.702 * xd, 1.702, 0.0
+            else:
+                raise ValueError(f"unknown function family {family!r}")
+            ss = expit(z) * expit(-z)                        # s(1 - s) without cancellation
+            one_minus_2s = expit(-z) - expit(z)
+            a, b = ss * (2.0 * dz + xd * d2z), ss * xd * dz * dz * one_minus_2s
+    inf = np.isinf(xd)
+    a[inf], b[inf] = 0.0, 0.0
+    return a, b
+
+
 def allowance(terms, ulp, dtype, g=None):
     """eps*(|a| + |b|)*|g| / ulp in ULP: the term-relative part of the error
     bound of a derivative (times |grad_output| for a *_backward)."""
@@ -305,12 +381,16 @@ def ulp_errors_float64(computed, exact, ulp):
     return np.where(special, np.where(same, 0.0, np.inf), err)
 
 
-def term_scale(x, family="gelu"):
-    """|a| + |b| in float64 for a derivative written a + b (for gelu,
-    |Phi(x)| + |x*phi(x)|): the scale of the derivative's terms, for the
-    error bound near its zero; 0 where x is not finite."""
+def term_scale(x, family="gelu", kind="grad"):
+    """|a| + |b| in float64 for a derivative written a + b (for gelu_grad,
+    |Phi(x)| + |x*phi(x)|; kind 'grad2': the second derivative's two terms):
+    the scale of the derivative's terms, for the error bound near its zeros;
+    0 where x is not finite."""
     x = np.asarray(x)
-    _, a, b = reference_terms(family, x)
+    if kind == "grad2":
+        a, b = reference_terms2(family, x)
+    else:
+        _, a, b = reference_terms(family, x)
     out = np.array([float(abs(u) + abs(v)) for u, v in zip(a.ravel(), b.ravel())], dtype=np.float64)
     out[~np.isfinite(x.ravel().astype(np.float64))] = 0.0
     return out.reshape(x.shape)

@@ -151,6 +151,40 @@ The result equals ``grad_output * {_name}_grad(x)`` up to one final rounding.
 {_ACCURACY}
 """
 
+DOCS["gelu_grad2"] = f"""\
+Second derivative of the exact GELU, gelu_grad2(x) = phi(x) * (2 - x**2).
+
+phi is the standard normal density.  What double backward through
+``torch.nn.functional.gelu`` needs (Hessian-vector products, gradient
+penalties, physics-informed networks).
+
+{_ACCURACY}
+Near its zeros at x = +-sqrt(2) the error is bounded relative to the terms:
+|error| <= bound * ULP + eps * (2*phi(x) + x**2 * phi(x)).
+
+Special values: nan -> nan, +-inf -> -0.0, 0 -> 2/sqrt(2 pi) = 0.7978845608.
+
+Examples
+--------
+>>> import gelu_fast
+>>> float(gelu_fast.gelu_grad2(0.0))
+0.7978845608028654
+"""
+for _form, _d in _APPROX.items():
+    _name = f"gelu_{_form}"
+    DOCS[f"{_name}_grad2"] = f"""\
+Second derivative of {_name}: d2/dx2 [x * sigmoid(z(x))] =
+s*(1 - s)*(2 z' + x z'' + x z'**2 (1 - 2 s)), s = sigmoid(z(x)), z as in {_name}.
+
+What double backward through {_d['torch']} computes.
+
+{_ACCURACY}
+Near its zeros (x ~ +-1.4) the error is bounded relative to the terms
+s*(1 - s)*(2 z' + x z'') and s*(1 - s)*x z'**2 (1 - 2 s).
+
+Special values: nan -> nan, +-inf -> -0.0, 0 -> 2 z'(0)/4.
+"""
+
 # NumPy keeps pointers to the name and doc strings and the loop arrays for
 # the lifetime of the ufunc: keep them alive here.
 _keep_alive = []

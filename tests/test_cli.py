@@ -213,14 +213,17 @@ def test_exhaustive_chunk_within_the_bound(start):
     pytest.importorskip("scipy")
     part = _cli.exhaustive_chunk((start, _bench.FUNCS, None))
     assert set(part) == {"gelu", "gelu_grad", "gelu_backward", "gelu_tanh", "gelu_tanh_grad",
-                         "gelu_tanh_backward", "gelu_sigmoid", "gelu_sigmoid_grad", "gelu_sigmoid_backward"}
+                         "gelu_tanh_backward", "gelu_sigmoid", "gelu_sigmoid_grad", "gelu_sigmoid_backward",
+                         "gelu_grad2", "gelu_tanh_grad2", "gelu_sigmoid_grad2"}
     for func, (mx, at_x, at_g, total, count) in part.items():
         assert count == _cli.EXHAUSTIVE_CHUNK
         assert mx <= 2.0, (func, mx, at_x)
         if start == NANS:
             assert mx == 0.0                 # NaN in, NaN out
-        elif not func.endswith("backward"):
-            assert mx > 0.2                  # measured, not zeros
+        elif not func.endswith("backward") and not (start == ONE and func.endswith("grad2")):
+            # measured, not zeros (on [1, 2) the second derivatives' terms cancel
+            # throughout: there the measure is the excess over the term-relative bound)
+            assert mx > 0.2
 
 
 def test_exhaustive_chunk_finds_errors():

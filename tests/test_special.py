@@ -45,6 +45,23 @@ def test_grad_special_values(family, dtype):
 
 @pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_grad2_special_values(family, dtype):
+    """Second derivatives: even; NaN -> NaN, +-inf -> -0.0 (the limit, from
+    below), f''(+-0) = 2 z'(0) s(0)(1 - s(0)) = z'(0)/2 (sqrt(2/pi) for gelu)."""
+    x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 3.0, -3.0, 1e4, -1e4], dtype=dtype)
+    with np.errstate(under="ignore"):
+        y = getattr(gelu_fast, family + "_grad2")(x)
+    assert y.dtype == dtype
+    assert np.isnan(y[0])
+    assert y[1] == 0 and signbit(y[1]) and y[2] == 0 and signbit(y[2])
+    at0 = {"gelu": np.sqrt(2 / np.pi), "gelu_tanh": np.sqrt(2 / np.pi), "gelu_sigmoid": 1.702 / 2}[family]
+    np.testing.assert_allclose(y[3:5].astype(np.float64), at0, rtol=np.finfo(dtype).eps)
+    assert y[5] == y[6] and y[5] < 0                    # even, negative beyond the zeros
+    assert y[7] == 0 and signbit(y[7]) and y[8] == 0 and signbit(y[8])
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_backward_special_values(family, dtype):
     g = np.array([1.0, 2.0, np.nan, 3.0, 0.0], dtype=dtype)
     x = np.array([np.inf, -np.inf, 1.0, np.nan, 0.0], dtype=dtype)
@@ -125,7 +142,7 @@ def test_invalid_flag_from_real_operations_still_reported():
 # NumPy reports a flag the loop leaves raised; np.errstate(all='call') hands the
 # whole set to a callback: 1 divide, 2 over, 4 under, 8 invalid.
 UNDER = 4
-ALL_UFUNCS = [name + kind for name in FAMILIES for kind in ("", "_grad", "_backward")]
+ALL_UFUNCS = [name + kind for name in FAMILIES for kind in ("", "_grad", "_backward", "_grad2")]
 _NAN_BITS = {np.float16: (0x7E00, 0xFE00, 0x7E01, 0xFC01, 0x7C01),
              np.float32: (0x7FC00000, 0xFFC00000, 0x7FC12345, 0xFF800001, 0x7F800001),
              np.float64: (0x7FF8000000000000, 0xFFF8000000000000, 0x7FF8000000012345,

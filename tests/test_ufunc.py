@@ -7,7 +7,8 @@ import pytest
 import gelu_fast
 from gelu_fast import gelu, gelu_backward, gelu_grad
 
-NAMES = [f + k for f in ("gelu", "gelu_tanh", "gelu_sigmoid") for k in ("", "_grad", "_backward")]
+NAMES = [f + k for f in ("gelu", "gelu_tanh", "gelu_sigmoid") for k in ("", "_grad", "_backward")] + [
+    f + "_grad2" for f in ("gelu", "gelu_tanh", "gelu_sigmoid")]
 ALL = [getattr(gelu_fast, n) for n in NAMES]
 UNARY = [u for u in ALL if u.nin == 1]
 DTYPES = [np.float16, np.float32, np.float64]
@@ -26,7 +27,7 @@ def test_are_ufuncs():
         assert isinstance(u, np.ufunc)
         assert u.nout == 1
         assert u.types == (["e->e", "f->f", "d->d"] if u.nin == 1 else ["ee->e", "ff->f", "dd->d"])
-    assert [u.nin for u in ALL] == [1, 1, 2] * 3
+    assert [u.nin for u in ALL] == [1, 1, 2] * 3 + [1] * 3
     assert [u.__name__ for u in ALL] == NAMES
     assert gelu.__name__ == "gelu" and gelu_backward.__name__ == "gelu_backward"
 
