@@ -6,7 +6,9 @@
     pytest benchmarks --benchmark-only --benchmark-compare        # against the last saved run
     pytest benchmarks --benchmark-only --benchmark-json out.json
 
-One benchmark per ufunc x dtype x size x implementation.  The implementations
+One benchmark per ufunc x dtype x size x implementation, and (with PyTorch)
+gelu_fast.torch.gelu against torch.nn.functional.gelu per dtype x size x
+pass (test_torch_dropin).  The implementations
 are those of gelu_fast._bench.implementations(): "gelu_fast", "numpy" (the
 NumPy/SciPy reference formula), "torch" and "jax" when they can be imported;
 a missing one is skipped with the reason from gelu_fast._bench.missing().
@@ -59,7 +61,19 @@ def _funcs(all_funcs):
     return funcs
 
 
+# gelu_fast.torch (the PyTorch drop-in) against torch.nn.functional.gelu:
+# forward, and forward + backward, per dtype and size
+TORCH_MODULES = ("gelu_fast.torch", "torch")
+TORCH_PASSES = ("forward", "forward+backward")
+TORCH_DTYPES = ("float32", "float64", "float16", "bfloat16")
+
+
 def pytest_generate_tests(metafunc):
+    if "module" in metafunc.fixturenames:
+        metafunc.parametrize("module", TORCH_MODULES)
+        metafunc.parametrize("passes", TORCH_PASSES)
+        metafunc.parametrize("tdtype", TORCH_DTYPES)
+        metafunc.parametrize("size", SIZES)
     if "implementation" in metafunc.fixturenames:
         from gelu_fast import _bench
         metafunc.parametrize("func", _funcs(_bench.FUNCS))
@@ -114,4 +128,31 @@ def test_compare(benchmark, func, dtype, size, implementation):
     benchmark.extra_info["elements"] = size
     benchmark(fn, *args, out)
     if benchmark.stats:              # None under --benchmark-disable
+        benchmark.extra_info["Gelem/s"] = size / benchmark.stats.stats.median / 1e9
+
+
+def test_torch_dropin(benchmark, module, passes, tdtype, size):
+    """gelu_fast.torch.gelu or torch.nn.functional.gelu on a CPU tensor
+    (x ~ 3 N(0, 1)); forward+backward: y = gelu(x), y.backward(ones)."""
+    import pytest
+    torch = pytest.importorskip("torch")
+    import gelu_fast.torch as gt
+    dtype = getattr(torch, tdtype)
+    fn = gt.gelu if module == "gelu_fast.torch" else torch.nn.functional.gelu
+    x = (torch.randn(size, generator=torch.Generator().manual_seed(0)) * 3).to(dtype)
+    if passes == "forward":
+        def run():
+            return fn(x)
+    else:
+        x.requires_grad_()
+        ones = torch.ones_like(x)
+
+        def run():
+            x.grad = None
+            fn(x).backward(ones)
+    run()
+    benchmark.group = f"torch gelu {passes} {tdtype} n={size}"
+    benchmark.extra_info["elements"] = size
+    benchmark(run)
+    if benchmark.stats:
         benchmark.extra_info["Gelem/s"] = size / benchmark.stats.stats.median / 1e9

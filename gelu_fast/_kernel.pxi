@@ -46,6 +46,12 @@ def reset_num_threads():
     _user_threads = 0
 
 
+def _thread_setting():
+    """set_num_threads()'s n, or 0 while OpenMP is followed (gelu_fast.torch
+    saves and restores it around a call)."""
+    return _user_threads
+
+
 def get_num_threads():
     """Threads a large contiguous call would use now (1 in a forked child)."""
     return requested_threads()

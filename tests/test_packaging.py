@@ -139,3 +139,23 @@ def test_readme_outputs_are_ignored_and_the_committed_figures_tracked():
     for name in ("benchmarks/bench.png", "benchmarks/accuracy.png"):
         assert git("ls-files", "--error-unmatch", name).returncode == 0, f"{name} is not tracked"
         assert git("check-ignore", "-q", "--no-index", name).returncode == 1, f"{name} is ignored"
+
+
+def test_torch_is_optional_and_named_when_missing():
+    """import gelu_fast never imports PyTorch; gelu_fast.torch without it is
+    an ImportError that says how to install it."""
+    code = """
+import sys
+import gelu_fast
+assert "torch" not in sys.modules, "import gelu_fast imported torch"
+sys.modules["torch"] = None                 # import torch -> ImportError
+try:
+    import gelu_fast.torch
+except ImportError as exc:
+    print(exc)
+else:
+    raise SystemExit("no ImportError")
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "gelu_fast.torch needs PyTorch" in r.stdout and "python -m pip install torch" in r.stdout
