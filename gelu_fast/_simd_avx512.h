@@ -159,9 +159,9 @@ GF_Z_INLINE __m512 gf_v_gelu_grad(__m512 x, const gf_tab512 *T)
  * single vectors, then one zero-masked tail vector, all through the same
  * vector kernel.  KERNEL(g, x) is the backward kernel when LOADG is given;
  * LOADG is ignored otherwise.  The tables are loaded into registers once. */
-#define GF_Z_LOOP(KERNEL, MID, TAB, LOADG, LOADX, STORE)                         \
+#define GF_Z_LOOP(KERNEL, TABTYPE, TABLOAD, LOADG, LOADX, STORE)                 \
     do {                                                                       \
-        const gf_tab512 T = gf_tab512_load(MID, TAB);                          \
+        const TABTYPE T = TABLOAD;                                             \
         const __mmask16 all = 0xffff;                                          \
         (void)g;                                                               \
         ptrdiff_t i = 0;                                                       \
@@ -197,19 +197,224 @@ GF_Z_INLINE __m512 gf_v_gelu_grad(__m512 x, const gf_tab512 *T)
 static void gf_simd_gelu_##SFX(const T *x, T *y, ptrdiff_t n)                  \
 {                                                                              \
     const T *g = NULL;                                                         \
-    GF_Z_LOOP(GF_Z_GELU, GF_V_MID, GF_V_C, GF_Z_NONE, LD, ST);                 \
+    GF_Z_LOOP(GF_Z_GELU, gf_tab512, gf_tab512_load(GF_V_MID, GF_V_C), GF_Z_NONE, LD, ST);          \
 }                                                                              \
 static void gf_simd_gelu_grad_##SFX(const T *x, T *y, ptrdiff_t n)             \
 {                                                                              \
     const T *g = NULL;                                                         \
-    GF_Z_LOOP(GF_Z_GELU_GRAD, GF_H_MID, GF_H_C, GF_Z_NONE, LD, ST);            \
+    GF_Z_LOOP(GF_Z_GELU_GRAD, gf_tab512, gf_tab512_load(GF_H_MID, GF_H_C), GF_Z_NONE, LD, ST);          \
 }                                                                              \
 static void gf_simd_gelu_backward_##SFX(const T *g, const T *x, T *y, ptrdiff_t n) \
 {                                                                              \
-    GF_Z_LOOP(GF_Z_GELU_BACKWARD, GF_H_MID, GF_H_C, LD, LD, ST);               \
+    GF_Z_LOOP(GF_Z_GELU_BACKWARD, gf_tab512, gf_tab512_load(GF_H_MID, GF_H_C), LD, LD, ST);          \
 }
 
 GF_Z_ARRAYS(f32, float, GF_Z_LD32, GF_Z_ST32)
 GF_Z_ARRAYS(f16, uint16_t, GF_Z_LD16, GF_Z_ST16)
+
+/* ---- the logistic family: gelu_tanh, gelu_sigmoid and their derivatives ----
+ * (design note: part 2 above).  T holds 2**(j/16) = hi[j] + lo[j] (two zmm). */
+typedef struct { __m512 hi, lo; } gf_lg512;
+
+GF_Z_INLINE gf_lg512 gf_lg512_load(void)
+{
+    gf_lg512 t;
+    t.hi = _mm512_load_ps(GF_LG_EXP2_HI);
+    t.lo = _mm512_load_ps(GF_LG_EXP2_LO);
+    return t;
+}
+
+/* exp(-z) = 2**kf (th + c), for the reduced argument r of n = kd - MAGIC */
+typedef struct { __m512 th, c, kf; } gf_lg_exp512;
+
+GF_Z_INLINE gf_lg_exp512 gf_lg_exp(__m512 kd, __m512 nf, __m512 r, const gf_lg512 *T)
+{
+    gf_lg_exp512 e;
+    __m512i j = _mm512_castps_si512(kd);                  /* low 4 bits: n mod 16 */
+    __m512 p = _mm512_fmadd_ps(GF_Z_SET(GF_LG_P2), r, GF_Z_SET(GF_LG_P1));
+    p = _mm512_fmadd_ps(p, r, GF_Z_SET(GF_LG_P0));
+    __m512 e1 = _mm512_mul_ps(p, r);                      /* exp(-r) - 1 */
+    e.th = _mm512_permutexvar_ps(j, T->hi);
+    e.c = _mm512_fmadd_ps(e.th, e1, _mm512_permutexvar_ps(j, T->lo));
+    e.kf = _mm512_mul_ps(nf, GF_Z_SET(0.0625f));          /* floor(kf) = floor(n/16) */
+    return e;
+}
+
+/* the reduction of z = 1.702 a: kd = n + MAGIC, nf = n, r */
+GF_Z_INLINE __m512 gf_lg_s_reduce(__m512 a, __mmask16 m, __m512 *kd, __m512 *nf)
+{
+    *kd = _mm512_fmadd_ps(a, GF_Z_SET(GF_LG_S_K), GF_Z_SET(GF_LG_MAGIC));
+    *nf = _mm512_sub_ps(*kd, GF_Z_SET(GF_LG_MAGIC));
+    __m512 r = _mm512_maskz_fmadd_ps(m, GF_Z_SET(GF_LG_S_C_HI), a, _mm512_mul_ps(*nf, GF_Z_SET(GF_LG_L16_HI)));
+    r = _mm512_fmadd_ps(*nf, GF_Z_SET(GF_LG_L16_LO), r);
+    return _mm512_maskz_fmadd_ps(m, GF_Z_SET(GF_LG_S_C_LO), a, r);
+}
+
+/* C + C3*y*(3 if X3) as hi + lo from y + yl = a*a: hi = fl(C3_HI y + C1_HI), and
+ * hi - C1_HI is exact (C1_HI is a multiple of 2**-19 and hi < 32) */
+GF_Z_INLINE __m512 gf_lg_t_bracket(__m512 y, __m512 yl, float c3h, float c3l, __m512 *lo)
+{
+    __m512 hi = _mm512_fmadd_ps(GF_Z_SET(c3h), y, GF_Z_SET(GF_LG_T_C1_HI));
+    __m512 u = _mm512_sub_ps(hi, GF_Z_SET(GF_LG_T_C1_HI));
+    __m512 err = _mm512_fmsub_ps(GF_Z_SET(c3h), y, u);          /* C3_HI y + C1_HI - hi */
+    *lo = _mm512_add_ps(_mm512_fmadd_ps(GF_Z_SET(c3h), yl, err),
+                        _mm512_fmadd_ps(GF_Z_SET(c3l), y, GF_Z_SET(GF_LG_T_C1_LO)));
+    return hi;
+}
+
+/* the reduction of z = a (C1 + C3 a**2) */
+GF_Z_INLINE __m512 gf_lg_t_reduce(__m512 a, __mmask16 m, __m512 y, __m512 yl, __m512 *kd, __m512 *nf)
+{
+    __m512 bl, bh = gf_lg_t_bracket(y, yl, GF_LG_T_C3_HI, GF_LG_T_C3_LO, &bl);
+    *kd = _mm512_fmadd_ps(_mm512_maskz_mul_ps(m, a, bh), GF_Z_SET(GF_LG_K16), GF_Z_SET(GF_LG_MAGIC));
+    *nf = _mm512_sub_ps(*kd, GF_Z_SET(GF_LG_MAGIC));
+    __m512 r = _mm512_maskz_fmadd_ps(m, a, bh, _mm512_mul_ps(*nf, GF_Z_SET(GF_LG_L16_HI)));
+    r = _mm512_fmadd_ps(*nf, GF_Z_SET(GF_LG_L16_LO), r);
+    return _mm512_maskz_fmadd_ps(m, a, bl, r);
+}
+
+/* w = exp(-z) = 2**kf (th + c) as wh + wc, with kf clamped at -64 (where w is
+ * negligible next to 1 anyway): no subnormal intermediate */
+GF_Z_INLINE __m512 gf_lg_w(__m512 v, __m512 kf)
+{
+    return _mm512_scalef_ps(v, _mm512_max_ps(kf, GF_Z_SET(-64.0f)));
+}
+
+/* x * sigmoid(z(x)) = max(x, -0) - a w/(1 + w), w = exp(-z(a)) = 2**kf (th + c) */
+GF_Z_INLINE __m512 gf_lg_f(__m512 x, __m512 a, gf_lg_exp512 e)
+{
+    __mmask16 live = _mm512_cmp_ps_mask(x, GF_Z_SET(-INFINITY), _CMP_NEQ_UQ);
+    __m512 wh = gf_lg_w(e.th, e.kf), wc = gf_lg_w(e.c, e.kf);
+    __m512 d = _mm512_add_ps(_mm512_add_ps(GF_Z_SET(1.0f), wh), wc);
+    __m512 y0 = _mm512_rcp14_ps(d);
+    __m512 y1 = _mm512_fmadd_ps(y0, _mm512_fnmadd_ps(y0, d, GF_Z_SET(1.0f)), y0);
+    __m512 ath = _mm512_mul_ps(a, e.th);
+    __m512 nl = _mm512_fmadd_ps(a, e.c, _mm512_fmsub_ps(a, e.th, ath));  /* a (th + c) = ath + nl */
+    __m512 q0 = _mm512_mul_ps(ath, y1);
+    __m512 res = _mm512_add_ps(_mm512_fnmadd_ps(q0, wh, _mm512_sub_ps(ath, q0)),
+                               _mm512_fnmadd_ps(q0, wc, nl));
+    __m512 q = _mm512_maskz_scalef_ps(live, _mm512_fmadd_ps(res, y1, q0), e.kf);
+    return _mm512_sub_ps(_mm512_max_ps(GF_Z_SET(-0.0f), x), q);
+}
+
+/* f'(x) = 1 + D (x >= 0), -0 - D (x < 0), D = w (az - 1 - w)/(1 + w)**2, az = a z'(a) = azh + azl */
+GF_Z_INLINE __m512 gf_lg_grad(__m512 x, __m512 azh, __m512 azl, gf_lg_exp512 e)
+{
+    __mmask16 live = _mm512_cmp_ps_mask(x, GF_Z_SET(-INFINITY), _CMP_NEQ_UQ);
+    __m512 wh = gf_lg_w(e.th, e.kf), wc = gf_lg_w(e.c, e.kf);
+    /* 1 + w = d + dl: d1 = 1 + wh, d = d1 + wc, both errors exact (fast two-sums) */
+    __m512 d1 = _mm512_add_ps(GF_Z_SET(1.0f), wh);
+    __m512 d = _mm512_add_ps(d1, wc);
+    __m512 dl = _mm512_add_ps(_mm512_add_ps(_mm512_sub_ps(GF_Z_SET(1.0f), d1), wh),
+                              _mm512_sub_ps(wc, _mm512_sub_ps(d, d1)));
+    /* M = az - d - dl = mh + ml (two-sum of azh and -d) */
+    __m512 mh = _mm512_sub_ps(azh, d);
+    __m512 bb = _mm512_sub_ps(mh, azh);
+    __m512 ml = _mm512_sub_ps(_mm512_sub_ps(azh, _mm512_sub_ps(mh, bb)), _mm512_add_ps(d, bb));
+    ml = _mm512_add_ps(ml, _mm512_sub_ps(azl, dl));
+    /* numerator (th + c) M = nh + nl, denominator (d + dl)**2 = sh + sl */
+    __m512 nh = _mm512_mul_ps(e.th, mh);
+    __m512 nl = _mm512_fmadd_ps(e.c, mh, _mm512_fmadd_ps(e.th, ml, _mm512_fmsub_ps(e.th, mh, nh)));
+    __m512 sh = _mm512_mul_ps(d, d);
+    __m512 sl = _mm512_fmadd_ps(_mm512_add_ps(d, d), dl, _mm512_fmsub_ps(d, d, sh));
+    __m512 y0 = _mm512_rcp14_ps(sh);
+    __m512 y1 = _mm512_fmadd_ps(y0, _mm512_fnmadd_ps(y0, sh, GF_Z_SET(1.0f)), y0);
+    __m512 q0 = _mm512_mul_ps(nh, y1);
+    __m512 res = _mm512_add_ps(_mm512_fnmadd_ps(q0, sh, nh), _mm512_fnmadd_ps(q0, sl, nl));
+    __m512 dd = _mm512_maskz_scalef_ps(live, _mm512_fmadd_ps(res, y1, q0), e.kf);
+    __mmask16 neg = _mm512_movepi32_mask(_mm512_castps_si512(x));
+    return _mm512_mask_sub_ps(_mm512_add_ps(GF_Z_SET(1.0f), dd), neg, GF_Z_SET(-0.0f), dd);
+}
+
+/* |x| clamped to NEG (x < 0) or POS (x >= 0); NaN -> a number (f: NaN passes
+ * through max(x, -0)) or NaN (grad) */
+#define GF_LG_ABS_F(x, NEG, POS) _mm512_range_ps(_mm512_min_ps((x), GF_Z_SET(POS)), GF_Z_SET(NEG), 0x0A)
+#define GF_LG_ABS_G(x, NEG, POS) \
+    _mm512_min_ps(GF_Z_SET(NEG), _mm512_abs_ps(_mm512_min_ps(GF_Z_SET(POS), (x))))
+#define GF_LG_TINY_MASK(a) _mm512_cmp_ps_mask((a), GF_Z_SET(GF_LG_TINY), _CMP_NLT_UQ)
+
+GF_Z_INLINE __m512 gf_v_gelu_sigmoid(__m512 x, const gf_lg512 *T)
+{
+    __m512 a = GF_LG_ABS_F(x, GF_LG_S_NEG, GF_LG_S_POS), kd, nf;
+    __mmask16 m = GF_LG_TINY_MASK(a);
+    __m512 r = gf_lg_s_reduce(a, m, &kd, &nf);
+    return gf_lg_f(x, a, gf_lg_exp(kd, nf, r, T));
+}
+
+GF_Z_INLINE __m512 gf_v_gelu_sigmoid_grad(__m512 x, const gf_lg512 *T)
+{
+    __m512 a = GF_LG_ABS_G(x, GF_LG_S_NEG, GF_LG_S_POS), kd, nf;
+    __mmask16 m = GF_LG_TINY_MASK(a);
+    __m512 r = gf_lg_s_reduce(a, m, &kd, &nf);
+    __m512 azh = _mm512_maskz_mul_ps(m, a, GF_Z_SET(GF_LG_S_C_HI));
+    __m512 azl = _mm512_maskz_fmadd_ps(m, a, GF_Z_SET(GF_LG_S_C_LO),
+                                       _mm512_maskz_fmsub_ps(m, a, GF_Z_SET(GF_LG_S_C_HI), azh));
+    return gf_lg_grad(x, azh, azl, gf_lg_exp(kd, nf, r, T));
+}
+
+GF_Z_INLINE __m512 gf_v_gelu_tanh(__m512 x, const gf_lg512 *T)
+{
+    __m512 a = GF_LG_ABS_F(x, GF_LG_T_NEG, GF_LG_T_POS), kd, nf;
+    __mmask16 m = GF_LG_TINY_MASK(a);
+    __m512 y = _mm512_fmadd_ps(a, a, GF_Z_SET(GF_Z_TINY));   /* never underflows */
+    __m512 yl = _mm512_fmsub_ps(a, a, y);                    /* y + yl = a*a */
+    __m512 r = gf_lg_t_reduce(a, m, y, yl, &kd, &nf);
+    return gf_lg_f(x, a, gf_lg_exp(kd, nf, r, T));
+}
+
+GF_Z_INLINE __m512 gf_v_gelu_tanh_grad(__m512 x, const gf_lg512 *T)
+{
+    __m512 a = GF_LG_ABS_G(x, GF_LG_T_NEG, GF_LG_T_POS), kd, nf;
+    __mmask16 m = GF_LG_TINY_MASK(a);
+    __m512 y = _mm512_fmadd_ps(a, a, GF_Z_SET(GF_Z_TINY));
+    __m512 yl = _mm512_fmsub_ps(a, a, y);
+    __m512 r = gf_lg_t_reduce(a, m, y, yl, &kd, &nf);
+    /* a z'(a) = a (C1 + 3 C3 a**2) */
+    __m512 bl, bh = gf_lg_t_bracket(y, yl, GF_LG_T_3C3_HI, GF_LG_T_3C3_LO, &bl);
+    __m512 azh = _mm512_maskz_mul_ps(m, a, bh);
+    __m512 azl = _mm512_maskz_fmadd_ps(m, a, bl, _mm512_maskz_fmsub_ps(m, a, bh, azh));
+    return gf_lg_grad(x, azh, azl, gf_lg_exp(kd, nf, r, T));
+}
+
+#define GF_Z_TANH(g, x, T) gf_v_gelu_tanh((x), (T))
+#define GF_Z_TANH_GRAD(g, x, T) gf_v_gelu_tanh_grad((x), (T))
+#define GF_Z_TANH_BACKWARD(g, x, T) _mm512_mul_ps((g), gf_v_gelu_tanh_grad((x), (T)))
+#define GF_Z_SIGMOID(g, x, T) gf_v_gelu_sigmoid((x), (T))
+#define GF_Z_SIGMOID_GRAD(g, x, T) gf_v_gelu_sigmoid_grad((x), (T))
+#define GF_Z_SIGMOID_BACKWARD(g, x, T) _mm512_mul_ps((g), gf_v_gelu_sigmoid_grad((x), (T)))
+
+/* the logistic family's six array functions for one element type */
+#define GF_Z_LG_ARRAYS(SFX, T, LD, ST)                                           \
+static void gf_simd_gelu_tanh_##SFX(const T *x, T *y, ptrdiff_t n)             \
+{                                                                              \
+    const T *g = NULL;                                                         \
+    GF_Z_LOOP(GF_Z_TANH, gf_lg512, gf_lg512_load(), GF_Z_NONE, LD, ST);        \
+}                                                                              \
+static void gf_simd_gelu_tanh_grad_##SFX(const T *x, T *y, ptrdiff_t n)        \
+{                                                                              \
+    const T *g = NULL;                                                         \
+    GF_Z_LOOP(GF_Z_TANH_GRAD, gf_lg512, gf_lg512_load(), GF_Z_NONE, LD, ST);   \
+}                                                                              \
+static void gf_simd_gelu_tanh_backward_##SFX(const T *g, const T *x, T *y, ptrdiff_t n) \
+{                                                                              \
+    GF_Z_LOOP(GF_Z_TANH_BACKWARD, gf_lg512, gf_lg512_load(), LD, LD, ST);      \
+}                                                                              \
+static void gf_simd_gelu_sigmoid_##SFX(const T *x, T *y, ptrdiff_t n)          \
+{                                                                              \
+    const T *g = NULL;                                                         \
+    GF_Z_LOOP(GF_Z_SIGMOID, gf_lg512, gf_lg512_load(), GF_Z_NONE, LD, ST);     \
+}                                                                              \
+static void gf_simd_gelu_sigmoid_grad_##SFX(const T *x, T *y, ptrdiff_t n)     \
+{                                                                              \
+    const T *g = NULL;                                                         \
+    GF_Z_LOOP(GF_Z_SIGMOID_GRAD, gf_lg512, gf_lg512_load(), GF_Z_NONE, LD, ST); \
+}                                                                              \
+static void gf_simd_gelu_sigmoid_backward_##SFX(const T *g, const T *x, T *y, ptrdiff_t n) \
+{                                                                              \
+    GF_Z_LOOP(GF_Z_SIGMOID_BACKWARD, gf_lg512, gf_lg512_load(), LD, LD, ST);   \
+}
+
+GF_Z_LG_ARRAYS(f32, float, GF_Z_LD32, GF_Z_ST32)
+GF_Z_LG_ARRAYS(f16, uint16_t, GF_Z_LD16, GF_Z_ST16)
 
 #endif
