@@ -471,9 +471,9 @@ static const float GF_CLAMP_NEG = {c_hex(f32(SIMD_CLAMP_NEG))};  /* {SIMD_CLAMP_
 
 
 # ---- the logistic kernels (gelu_tanh, gelu_sigmoid; _simd_avx512.h) ----------
-LG_EXP_DEG = 3          # exp(-r) = 1 + r*P(r), P of degree LG_EXP_DEG - 1
-LG_TABLE = 16           # 2**(j/16): one zmm register (vpermps)
-LG_L_BITS = 12          # bits of L16_HI: n*L16_HI exact for |n| < 2**12
+LG_EXP_DEG = 3          # exp(r) = 1 + r*P(r), P of degree LG_EXP_DEG - 1
+LG_TABLE = 16           # 2**(-j/16): one zmm register (vpermps)
+LG_L_BITS = 12          # bits of L_HI: (n/16)*L_HI exact for |n| < 2**12
 LG_TINY = mp.mpf(2)**-30   # below: z and a*z' are dropped (see the header)
 # (name, |x| clamp for x < 0, for x >= 0) as in _math.pxi's logistic()
 LG_CLAMPS = {"T": (11.5, 7.5), "S": (70.0, 24.0)}
@@ -481,27 +481,28 @@ LG_CLAMPS = {"T": (11.5, 7.5), "S": (70.0, 24.0)}
 
 def simd_logistic_tables():
     """The constants and tables of the explicit-SIMD logistic kernels (see
-    _simd_avx512.h): exp(-z) = 2**(n/16) exp(-r), n = round(-16 z/ln 2),
-    r = z + n ln2/16, 2**(n/16) = 2**floor(n/16) * (EXP2_HI[j] + EXP2_LO[j])
-    with j = n mod 16, exp(-r) = 1 + r P(r) on |r| <= ln2/32 (1 + 2**-10);
-    the approximations' constants split into float32 HI + LO pairs."""
+    _simd_avx512.h): with n = round(-16 z/ln 2) <= 0 and r = z + (n/16) ln 2,
+    exp(z) = 2**(-n/16) exp(r) = 2**(-floor(n/16)) (EXP2_HI[j] + EXP2_LO[j]) exp(r),
+    EXP2[j] = 2**(-j/16), j = n mod 16, and exp(r) = 1 + r P(r) on
+    |r| <= ln2/32 (1 + 2**-10); the approximations' constants split into
+    float32 HI + LO pairs."""
     import sys
-    L16 = mp.log(2) / 16
-    rmax = L16 / 2 * (1 + mp.mpf(2)**-10)
-    P = fit_rounded(lambda r: mp.expm1(-r), -rmax, rmax, LG_EXP_DEG, w=lambda r: mp.exp(r),
-                    rnd=f32, fixed=(0, -1), nodes=6 * LG_EXP_DEG + 6)[1:]
+    L = mp.log(2)
+    rmax = L / 32 * (1 + mp.mpf(2)**-10)
+    P = fit_rounded(lambda r: mp.expm1(r), -rmax, rmax, LG_EXP_DEG, w=lambda r: mp.exp(-r),
+                    rnd=f32, fixed=(0, 1), nodes=6 * LG_EXP_DEG + 6)[1:]
     mpP = [mp.mpf(c) for c in P]
-    perr = max_rel_error(lambda r: mp.exp(-r), lambda r: 1 + r * horner(mpP, r), -rmax, rmax, 2000)
+    perr = max_rel_error(mp.exp, lambda r: 1 + r * horner(mpP, r), -rmax, rmax, 2000)
     print(f"LG EXP |r| <= {float(rmax):.6f}: max relative error {float(perr):.2e} = {log2s(perr)}",
           file=sys.stderr)
-    T = [mp.mpf(2)**(mp.mpf(j) / LG_TABLE) for j in range(LG_TABLE)]
+    T = [mp.mpf(2)**(-mp.mpf(j) / LG_TABLE) for j in range(LG_TABLE)]
     t_hi = [mp.mpf(f32(t)) for t in T]
     t_lo = [mp.mpf(f32(t - h)) for t, h in zip(T, t_hi)]
     terr = max(abs(h + l - t) / t for t, h, l in zip(T, t_hi, t_lo))
-    ulp_e = mp.floor(mp.log(L16, 2))                 # L16 in [2**e, 2**(e+1))
-    l_hi = mp.nint(L16 * 2**(LG_L_BITS - 1 - ulp_e)) / 2**(LG_L_BITS - 1 - ulp_e)
-    l_lo = mp.mpf(f32(L16 - l_hi))
-    lerr = abs(l_hi + l_lo - L16)
+    ulp_e = mp.floor(mp.log(L, 2))                   # ln 2 in [2**e, 2**(e+1))
+    l_hi = mp.nint(L * 2**(LG_L_BITS - 1 - ulp_e)) / 2**(LG_L_BITS - 1 - ulp_e)
+    l_lo = mp.mpf(f32(L - l_hi))
+    lerr = abs(l_hi + l_lo - L)
 
     def split(v, quantum=None):
         hi = mp.mpf(f32(v)) if quantum is None else mp.nint(v / quantum) * quantum
@@ -517,13 +518,15 @@ def simd_logistic_tables():
     sch, scl, sce = split(sc)
     lines = f"""
 /* ---- logistic kernels (gelu_tanh, gelu_sigmoid: _simd_avx512.h) ---------
- * exp(-z) = 2**(n/16) exp(-r):  n = round(z * GF_LG_K16) (GF_LG_K16 = -16/ln 2,
- *   or GF_LG_S_K = -16*1.702/ln 2 applied to |x|), r = z + n*(L16_HI + L16_LO)
- *   (ln2/16 = L16_HI + L16_LO to {float(lerr):.1e}, L16_HI with {LG_L_BITS} bits: n*L16_HI
- *   is exact for |n| < 2**{LG_L_BITS}), 2**(n/16) = 2**floor(n/16) * 2**(j/16), j = n mod 16,
- *   2**(j/16) = GF_LG_EXP2_HI[j] + GF_LG_EXP2_LO[j] (relative error {float(terr):.1e});
- * exp(-r) = 1 + r*P(r), P(r) = sum_i GF_LG_P[i] r**i, |r| <= {float(rmax):.6f}
- *   (ln2/32 (1 + 2**-10)): relative error {log2s(perr)} ({float(perr):.2e}), P(0) = -1 exactly.
+ * exp(z) = 2**(-n/16) exp(r):  kd = fl(MAGIC + z * GF_LG_K) (GF_LG_K = -1/ln 2, or
+ *   GF_LG_S_K = -1.702/ln 2 applied to |x|) rounds to a multiple of 1/16:
+ *   kf = kd - MAGIC = n/16 with n = round(-16 z/ln 2) <= 0, and the low 4 bits
+ *   of kd's representation are j = n mod 16; r = z + kf*(L_HI + L_LO)
+ *   (ln 2 = L_HI + L_LO to {float(lerr):.1e}, L_HI with {LG_L_BITS} bits: kf*L_HI is exact
+ *   for |n| < 2**{LG_L_BITS}); 2**(-n/16) = 2**(-floor(kf)) * 2**(-j/16),
+ *   2**(-j/16) = GF_LG_EXP2_HI[j] + GF_LG_EXP2_LO[j] (relative error {float(terr):.1e});
+ * exp(r) = 1 + r*P(r), P(r) = sum_i GF_LG_P[i] r**i, |r| <= {float(rmax):.6f}
+ *   (ln2/32 (1 + 2**-10)): relative error {log2s(perr)} ({float(perr):.2e}), P(0) = 1 exactly.
  * The approximations' constants, exact decimals split into float32 HI + LO
  * (relative error of HI + LO in brackets):
  *   gelu_tanh:    z = C1 a + C3 a**3 = a (C1 + C3 a**2),  a z'(a) = a (C1 + 3 C3 a**2),
@@ -533,10 +536,10 @@ def simd_logistic_tables():
  * Clamps of a = |x| (x < 0 / x >= 0), as the portable kernels' (_math.pxi):
  * beyond them the result has underflowed (x < 0) or equals its limit.
  */
-#define GF_LG_MAGIC 12582912.0f   /* 1.5 * 2**23: adding it rounds to an integer */
-#define GF_LG_K16 {c_hex(f32(-16 / mp.log(2)))}   /* -16/ln 2 */
-#define GF_LG_L16_HI {c_hex(l_hi)}   /* ln2/16 to {LG_L_BITS} bits */
-#define GF_LG_L16_LO {c_hex(l_lo)}
+#define GF_LG_MAGIC 786432.0f   /* 1.5 * 2**19: adding it rounds to a multiple of 1/16 */
+#define GF_LG_K {c_hex(f32(-1 / L))}   /* -1/ln 2 */
+#define GF_LG_L_HI {c_hex(l_hi)}   /* ln 2 to {LG_L_BITS} bits */
+#define GF_LG_L_LO {c_hex(l_lo)}
 #define GF_LG_TINY {c_hex(LG_TINY)}   /* a below this: z and a z'(a) taken as 0 */""".split("\n")
     for i, c in enumerate(P):
         lines.append(f"#define GF_LG_P{i} {c_hex(c)}")
@@ -551,11 +554,11 @@ def simd_logistic_tables():
         f"#define GF_LG_T_POS {c_hex(LG_CLAMPS['T'][1])}   /* {LG_CLAMPS['T'][1]} */",
         f"#define GF_LG_S_C_HI {c_hex(sch)}",
         f"#define GF_LG_S_C_LO {c_hex(scl)}",
-        f"#define GF_LG_S_K {c_hex(f32(-16 * sc / mp.log(2)))}   /* -16*1.702/ln 2 */",
+        f"#define GF_LG_S_K {c_hex(f32(-sc / L))}   /* -1.702/ln 2 */",
         f"#define GF_LG_S_NEG {c_hex(LG_CLAMPS['S'][0])}   /* {LG_CLAMPS['S'][0]} */",
         f"#define GF_LG_S_POS {c_hex(LG_CLAMPS['S'][1])}   /* {LG_CLAMPS['S'][1]} */",
-        simd_c_array("GF_LG_EXP2_HI", t_hi, "2**(j/16), j = 0..15, rounded to float32"),
-        simd_c_array("GF_LG_EXP2_LO", t_lo, "2**(j/16) - GF_LG_EXP2_HI[j], rounded to float32"),
+        simd_c_array("GF_LG_EXP2_HI", t_hi, "2**(-j/16), j = 0..15, rounded to float32"),
+        simd_c_array("GF_LG_EXP2_LO", t_lo, "2**(-j/16) - GF_LG_EXP2_HI[j], rounded to float32"),
     ]
     return lines
 
