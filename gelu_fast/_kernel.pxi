@@ -64,11 +64,13 @@ def build_info():
         "cflags": gf_cflags.decode(),
         "openmp": bool(GF_OPENMP),
         "fma": bool(GF_HAVE_FMA),
-        # the explicit-SIMD kernels of the exact family (float32/float16), '' if none
+        # the instruction set of the explicit-SIMD kernels (float32/float16), '' if none
         "simd_kernels": gf_simd_isa.decode(),
-        # which of the exact family's ufuncs use them
+        # which ufuncs use them
         "simd_ufuncs": [name for name, on in (("gelu", GF_SIMD_EXACT), ("gelu_grad", GF_SIMD_GRAD),
-                                              ("gelu_backward", GF_SIMD_GRAD)) if on],
+                                              ("gelu_backward", GF_SIMD_GRAD))
+                        + tuple((family + kind, GF_SIMD_LOGISTIC) for family in ("gelu_tanh", "gelu_sigmoid")
+                                for kind in ("", "_grad", "_backward")) if on],
         "parallel_min": parallel_min(),
         "forked_child": bool(gf_in_forked_child()),
     }

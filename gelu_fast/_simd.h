@@ -15,7 +15,8 @@
  * tools/fit_coefficients.py.  This header includes the one that matches the
  * flags the module is compiled with (setup.py compiles _kernel.pxi once per
  * level) and sets GF_SIMD_EXACT (gelu) and GF_SIMD_GRAD (gelu_grad,
- * gelu_backward); the loops (_loops.pxi.tp) call these
+ * gelu_backward) and GF_SIMD_LOGISTIC (the six functions of the tanh and
+ * sigmoid families); the loops (_loops.pxi.tp) call these
  * functions for every layout -- contiguous, strided through a buffer, the
  * remainder of a vector -- so a result never depends on where an element
  * sits.  The baseline level and every float64 loop keep the portable
@@ -32,6 +33,7 @@
 #include "_simd_avx512.h"
 #define GF_SIMD_EXACT 1
 #define GF_SIMD_GRAD 1
+#define GF_SIMD_LOGISTIC 1
 #define GF_SIMD_ISA "avx512"
 #elif defined(__AVX2__) && defined(__F16C__) && (defined(__FMA__) || defined(_MSC_VER))
 #include "_simd_avx2.h"
@@ -40,24 +42,36 @@
  * float32 input), above the 2 ULP bound: gelu_grad and gelu_backward keep the
  * portable kernels at this level until it is fixed */
 #define GF_SIMD_GRAD 0
+#define GF_SIMD_LOGISTIC 0
 #define GF_SIMD_ISA "avx2"
 #else
 #define GF_SIMD_EXACT 0
 #define GF_SIMD_GRAD 0
+#define GF_SIMD_LOGISTIC 0
 #define GF_SIMD_ISA ""
-/* never called: the loops test GF_SIMD_EXACT first */
-static inline void gf_simd_gelu_f32(const float *x, float *y, ptrdiff_t n) { (void)x; (void)y; (void)n; }
-static inline void gf_simd_gelu_grad_f32(const float *x, float *y, ptrdiff_t n) { (void)x; (void)y; (void)n; }
-static inline void gf_simd_gelu_backward_f32(const float *g, const float *x, float *y, ptrdiff_t n)
-{ (void)g; (void)x; (void)y; (void)n; }
-static inline void gf_simd_gelu_f16(const uint16_t *x, uint16_t *y, ptrdiff_t n) { (void)x; (void)y; (void)n; }
-static inline void gf_simd_gelu_grad_f16(const uint16_t *x, uint16_t *y, ptrdiff_t n) { (void)x; (void)y; (void)n; }
-static inline void gf_simd_gelu_backward_f16(const uint16_t *g, const uint16_t *x, uint16_t *y, ptrdiff_t n)
-{ (void)g; (void)x; (void)y; (void)n; }
-static inline void gf_simd_gelu_bf16(const uint16_t *x, uint16_t *y, ptrdiff_t n) { (void)x; (void)y; (void)n; }
-static inline void gf_simd_gelu_grad_bf16(const uint16_t *x, uint16_t *y, ptrdiff_t n) { (void)x; (void)y; (void)n; }
-static inline void gf_simd_gelu_backward_bf16(const uint16_t *g, const uint16_t *x, uint16_t *y, ptrdiff_t n)
-{ (void)g; (void)x; (void)y; (void)n; }
+#endif
+
+/* Stand-ins where a level has no kernel, never called: the loops test the
+ * flag first. */
+#define GF_SIMD_STUB1(name, T) \
+    static inline void name(const T *x, T *y, ptrdiff_t n) { (void)x; (void)y; (void)n; }
+#define GF_SIMD_STUB2(name, T) \
+    static inline void name(const T *g, const T *x, T *y, ptrdiff_t n) { (void)g; (void)x; (void)y; (void)n; }
+#define GF_SIMD_STUBS(F, SFX, T) \
+    GF_SIMD_STUB1(gf_simd_##F##_##SFX, T) GF_SIMD_STUB1(gf_simd_##F##_grad_##SFX, T) \
+    GF_SIMD_STUB2(gf_simd_##F##_backward_##SFX, T)
+#if !GF_SIMD_EXACT
+GF_SIMD_STUBS(gelu, f32, float)
+GF_SIMD_STUBS(gelu, f16, uint16_t)
+GF_SIMD_STUBS(gelu, bf16, uint16_t)
+#endif
+#if !GF_SIMD_LOGISTIC
+GF_SIMD_STUBS(gelu_tanh, f32, float)
+GF_SIMD_STUBS(gelu_tanh, f16, uint16_t)
+GF_SIMD_STUBS(gelu_sigmoid, f32, float)
+GF_SIMD_STUBS(gelu_sigmoid, f16, uint16_t)
+GF_SIMD_STUBS(gelu_tanh, bf16, uint16_t)
+GF_SIMD_STUBS(gelu_sigmoid, bf16, uint16_t)
 #endif
 
 static const char gf_simd_isa[] = GF_SIMD_ISA;

@@ -159,9 +159,9 @@ GF_Z_INLINE __m512 gf_v_gelu_grad(__m512 x, const gf_tab512 *T)
  * single vectors, then one zero-masked tail vector, all through the same
  * vector kernel.  KERNEL(g, x) is the backward kernel when LOADG is given;
  * LOADG is ignored otherwise.  The tables are loaded into registers once. */
-#define GF_Z_LOOP(KERNEL, MID, TAB, LOADG, LOADX, STORE)                         \
+#define GF_Z_LOOP(KERNEL, TABTYPE, TABLOAD, LOADG, LOADX, STORE)                 \
     do {                                                                       \
-        const gf_tab512 T = gf_tab512_load(MID, TAB);                          \
+        const TABTYPE T = TABLOAD;                                             \
         const __mmask16 all = 0xffff;                                          \
         (void)g;                                                               \
         ptrdiff_t i = 0;                                                       \
@@ -213,20 +213,226 @@ GF_Z_INLINE __m256i gf_z_to_bf16(__m512 v)
 static void gf_simd_gelu_##SFX(const T *x, T *y, ptrdiff_t n)                  \
 {                                                                              \
     const T *g = NULL;                                                         \
-    GF_Z_LOOP(GF_Z_GELU, GF_V_MID, GF_V_C, GF_Z_NONE, LD, ST);                 \
+    GF_Z_LOOP(GF_Z_GELU, gf_tab512, gf_tab512_load(GF_V_MID, GF_V_C), GF_Z_NONE, LD, ST);          \
 }                                                                              \
 static void gf_simd_gelu_grad_##SFX(const T *x, T *y, ptrdiff_t n)             \
 {                                                                              \
     const T *g = NULL;                                                         \
-    GF_Z_LOOP(GF_Z_GELU_GRAD, GF_H_MID, GF_H_C, GF_Z_NONE, LD, ST);            \
+    GF_Z_LOOP(GF_Z_GELU_GRAD, gf_tab512, gf_tab512_load(GF_H_MID, GF_H_C), GF_Z_NONE, LD, ST);          \
 }                                                                              \
 static void gf_simd_gelu_backward_##SFX(const T *g, const T *x, T *y, ptrdiff_t n) \
 {                                                                              \
-    GF_Z_LOOP(GF_Z_GELU_BACKWARD, GF_H_MID, GF_H_C, LD, LD, ST);               \
+    GF_Z_LOOP(GF_Z_GELU_BACKWARD, gf_tab512, gf_tab512_load(GF_H_MID, GF_H_C), LD, LD, ST);          \
 }
 
 GF_Z_ARRAYS(f32, float, GF_Z_LD32, GF_Z_ST32)
 GF_Z_ARRAYS(f16, uint16_t, GF_Z_LD16, GF_Z_ST16)
 GF_Z_ARRAYS(bf16, uint16_t, GF_Z_LDBF, GF_Z_STBF)
+
+/* ---- the logistic family: gelu_tanh, gelu_sigmoid and their derivatives ----
+ * (design note: part 2 above).  T holds 2**(-j/16) = hi[j] + lo[j] (two zmm). */
+typedef struct { __m512 hi, lo; } gf_lg512;
+
+GF_Z_INLINE gf_lg512 gf_lg512_load(void)
+{
+    gf_lg512 t;
+    t.hi = _mm512_load_ps(GF_LG_EXP2_HI);
+    t.lo = _mm512_load_ps(GF_LG_EXP2_LO);
+    return t;
+}
+
+/* exp(z) = 2**(-floor(kf)) (th + c), th + c = 2**(-j/16) exp(r), j the low 4
+ * bits of kd, kf = kd - MAGIC = n/16 */
+typedef struct { __m512 th, c, kf; } gf_lg_exp512;
+
+GF_Z_INLINE gf_lg_exp512 gf_lg_exp(__m512 kd, __m512 kf, __m512 r, const gf_lg512 *T)
+{
+    gf_lg_exp512 e;
+    __m512i j = _mm512_castps_si512(kd);
+    __m512 p = _mm512_fmadd_ps(GF_Z_SET(GF_LG_P2), r, GF_Z_SET(GF_LG_P1));
+    p = _mm512_fmadd_ps(p, r, GF_Z_SET(GF_LG_P0));
+    __m512 e1 = _mm512_mul_ps(p, r);                      /* exp(r) - 1 */
+    e.th = _mm512_permutexvar_ps(j, T->hi);
+    e.c = _mm512_fmadd_ps(e.th, e1, _mm512_permutexvar_ps(j, T->lo));
+    e.kf = kf;
+    return e;
+}
+
+/* kf = kd - MAGIC and r = z + kf ln 2, z = a (zh + zl) (zero where m is not set) */
+GF_Z_INLINE __m512 gf_lg_reduce(__m512 kd, __m512 *kf, __m512 a, __mmask16 m, __m512 zh, __m512 zl)
+{
+    *kf = _mm512_sub_ps(kd, GF_Z_SET(GF_LG_MAGIC));
+    __m512 r = _mm512_maskz_fmadd_ps(m, a, zh, _mm512_mul_ps(*kf, GF_Z_SET(GF_LG_L_HI)));
+    r = _mm512_fmadd_ps(*kf, GF_Z_SET(GF_LG_L_LO), r);
+    return _mm512_maskz_fmadd_ps(m, a, zl, r);
+}
+
+/* the reduction of z = 1.702 a */
+GF_Z_INLINE __m512 gf_lg_s_reduce(__m512 a, __mmask16 m, __m512 *kd, __m512 *kf)
+{
+    *kd = _mm512_fmadd_ps(a, GF_Z_SET(GF_LG_S_K), GF_Z_SET(GF_LG_MAGIC));
+    return gf_lg_reduce(*kd, kf, a, m, GF_Z_SET(GF_LG_S_C_HI), GF_Z_SET(GF_LG_S_C_LO));
+}
+
+/* C1 + c3*y as hi + lo (c3 = C3 or 3 C3) from y + yl = a*a: hi = fl(c3_HI y + C1_HI)
+ * and hi - C1_HI is exact (C1_HI is a multiple of 2**-19 and hi < 32) */
+GF_Z_INLINE __m512 gf_lg_t_bracket(__m512 y, __m512 yl, float c3h, float c3l, __m512 *lo)
+{
+    __m512 hi = _mm512_fmadd_ps(GF_Z_SET(c3h), y, GF_Z_SET(GF_LG_T_C1_HI));
+    __m512 u = _mm512_sub_ps(hi, GF_Z_SET(GF_LG_T_C1_HI));
+    __m512 err = _mm512_fmsub_ps(GF_Z_SET(c3h), y, u);          /* c3_HI y + C1_HI - hi */
+    *lo = _mm512_add_ps(_mm512_fmadd_ps(GF_Z_SET(c3h), yl, err),
+                        _mm512_fmadd_ps(GF_Z_SET(c3l), y, GF_Z_SET(GF_LG_T_C1_LO)));
+    return hi;
+}
+
+/* the reduction of z = a (C1 + C3 a**2) */
+GF_Z_INLINE __m512 gf_lg_t_reduce(__m512 a, __mmask16 m, __m512 y, __m512 yl, __m512 *kd, __m512 *kf)
+{
+    __m512 bl, bh = gf_lg_t_bracket(y, yl, GF_LG_T_C3_HI, GF_LG_T_C3_LO, &bl);
+    *kd = _mm512_fmadd_ps(a, _mm512_mul_ps(bh, GF_Z_SET(GF_LG_K)), GF_Z_SET(GF_LG_MAGIC));
+    return gf_lg_reduce(*kd, kf, a, m, bh, bl);
+}
+
+/* P = 2**floor(kf), kf clamped at -64 (P exp(z) > 2**64 there, P is negligible
+ * and stays normal); P + th = d1 + d1l exactly, d = fl(d1 + c) */
+GF_Z_INLINE __m512 gf_lg_den(gf_lg_exp512 e, __m512 *p, __m512 *d1, __m512 *d1l)
+{
+    *p = _mm512_scalef_ps(GF_Z_SET(1.0f), _mm512_max_ps(e.kf, GF_Z_SET(-64.0f)));
+    *d1 = _mm512_add_ps(e.th, *p);
+    *d1l = _mm512_sub_ps(*p, _mm512_sub_ps(*d1, e.th));
+    return _mm512_add_ps(*d1, e.c);
+}
+
+/* x sigmoid(z(x)) = max(x, -0) - q, q = a/(1 + exp(z)) = 2**floor(kf) a/(P + th + c) */
+GF_Z_INLINE __m512 gf_lg_f(__m512 x, __m512 a, gf_lg_exp512 e)
+{
+    __mmask16 live = _mm512_cmp_ps_mask(x, GF_Z_SET(-INFINITY), _CMP_NEQ_UQ);
+    __m512 p, d1, d1l, d = gf_lg_den(e, &p, &d1, &d1l);
+    __m512 y0 = _mm512_rcp14_ps(d);
+    __m512 q0 = _mm512_mul_ps(a, y0);
+    /* a - q0 (P + th + c) = (a - q0 d1) - q0 (c + d1l) */
+    __m512 res = _mm512_fnmadd_ps(q0, _mm512_add_ps(e.c, d1l), _mm512_fnmadd_ps(q0, d1, a));
+    __m512 q = _mm512_maskz_scalef_ps(live, _mm512_fmadd_ps(res, y0, q0), e.kf);
+    return _mm512_sub_ps(_mm512_max_ps(GF_Z_SET(-0.0f), x), q);
+}
+
+/* f'(x) = 1 + D (x >= 0), -0 - D (x < 0), D = -f'(-a) = 2**floor(kf) (E az - P - E)/(P + E)**2,
+ * E = th + c, az = a z'(a) = azh + azl */
+GF_Z_INLINE __m512 gf_lg_grad(__m512 x, __m512 azh, __m512 azl, gf_lg_exp512 e)
+{
+    __mmask16 live = _mm512_cmp_ps_mask(x, GF_Z_SET(-INFINITY), _CMP_NEQ_UQ);
+    __m512 p, d1, d1l, d = gf_lg_den(e, &p, &d1, &d1l);
+    __m512 dl = _mm512_add_ps(d1l, _mm512_sub_ps(e.c, _mm512_sub_ps(d, d1)));   /* P + E = d + dl */
+    /* E azh = eh + el */
+    __m512 eh = _mm512_fmadd_ps(e.c, azh, _mm512_mul_ps(e.th, azh));
+    __m512 el = _mm512_fmadd_ps(e.c, azh, _mm512_fmsub_ps(e.th, azh, eh));
+    /* numerator E az - d - dl = mh + ml (two-sum of eh and -d) */
+    __m512 mh = _mm512_sub_ps(eh, d);
+    __m512 bb = _mm512_sub_ps(mh, eh);
+    __m512 ml = _mm512_sub_ps(_mm512_sub_ps(eh, _mm512_sub_ps(mh, bb)), _mm512_add_ps(d, bb));
+    ml = _mm512_add_ps(_mm512_fmadd_ps(e.th, azl, _mm512_sub_ps(el, dl)), ml);
+    /* denominator (d + dl)**2 = sh + sl */
+    __m512 sh = _mm512_mul_ps(d, d);
+    __m512 sl = _mm512_fmadd_ps(_mm512_add_ps(d, d), dl, _mm512_fmsub_ps(d, d, sh));
+    __m512 y0 = _mm512_rcp14_ps(sh);
+    __m512 q0 = _mm512_mul_ps(mh, y0);
+    __m512 res = _mm512_add_ps(_mm512_fnmadd_ps(q0, sh, mh), _mm512_fnmadd_ps(q0, sl, ml));
+    __m512 dd = _mm512_maskz_scalef_ps(live, _mm512_fmadd_ps(res, y0, q0), e.kf);
+    __mmask16 neg = _mm512_movepi32_mask(_mm512_castps_si512(x));
+    return _mm512_mask_sub_ps(_mm512_add_ps(GF_Z_SET(1.0f), dd), neg, GF_Z_SET(-0.0f), dd);
+}
+
+/* |x| clamped to NEG (x < 0) or POS (x >= 0); NaN -> a number (f: NaN passes
+ * through max(x, -0)) or NaN (grad) */
+#define GF_LG_ABS_F(x, NEG, POS) _mm512_range_ps(_mm512_min_ps((x), GF_Z_SET(POS)), GF_Z_SET(NEG), 0x0A)
+#define GF_LG_ABS_G(x, NEG, POS) \
+    _mm512_min_ps(GF_Z_SET(NEG), _mm512_abs_ps(_mm512_min_ps(GF_Z_SET(POS), (x))))
+#define GF_LG_TINY_MASK(a) _mm512_cmp_ps_mask((a), GF_Z_SET(GF_LG_TINY), _CMP_NLT_UQ)
+
+GF_Z_INLINE __m512 gf_v_gelu_sigmoid(__m512 x, const gf_lg512 *T)
+{
+    __m512 a = GF_LG_ABS_F(x, GF_LG_S_NEG, GF_LG_S_POS), kd, kf;
+    __mmask16 m = GF_LG_TINY_MASK(a);
+    __m512 r = gf_lg_s_reduce(a, m, &kd, &kf);
+    return gf_lg_f(x, a, gf_lg_exp(kd, kf, r, T));
+}
+
+GF_Z_INLINE __m512 gf_v_gelu_sigmoid_grad(__m512 x, const gf_lg512 *T)
+{
+    __m512 a = GF_LG_ABS_G(x, GF_LG_S_NEG, GF_LG_S_POS), kd, kf;
+    __mmask16 m = GF_LG_TINY_MASK(a);
+    __m512 r = gf_lg_s_reduce(a, m, &kd, &kf);
+    __m512 azh = _mm512_maskz_mul_ps(m, a, GF_Z_SET(GF_LG_S_C_HI));
+    __m512 azl = _mm512_maskz_fmadd_ps(m, a, GF_Z_SET(GF_LG_S_C_LO),
+                                       _mm512_maskz_fmsub_ps(m, a, GF_Z_SET(GF_LG_S_C_HI), azh));
+    return gf_lg_grad(x, azh, azl, gf_lg_exp(kd, kf, r, T));
+}
+
+GF_Z_INLINE __m512 gf_v_gelu_tanh(__m512 x, const gf_lg512 *T)
+{
+    __m512 a = GF_LG_ABS_F(x, GF_LG_T_NEG, GF_LG_T_POS), kd, kf;
+    __mmask16 m = GF_LG_TINY_MASK(a);
+    __m512 y = _mm512_fmadd_ps(a, a, GF_Z_SET(GF_Z_TINY));   /* never underflows */
+    __m512 yl = _mm512_fmsub_ps(a, a, y);                    /* y + yl = a*a */
+    __m512 r = gf_lg_t_reduce(a, m, y, yl, &kd, &kf);
+    return gf_lg_f(x, a, gf_lg_exp(kd, kf, r, T));
+}
+
+GF_Z_INLINE __m512 gf_v_gelu_tanh_grad(__m512 x, const gf_lg512 *T)
+{
+    __m512 a = GF_LG_ABS_G(x, GF_LG_T_NEG, GF_LG_T_POS), kd, kf;
+    __mmask16 m = GF_LG_TINY_MASK(a);
+    __m512 y = _mm512_fmadd_ps(a, a, GF_Z_SET(GF_Z_TINY));
+    __m512 yl = _mm512_fmsub_ps(a, a, y);
+    __m512 r = gf_lg_t_reduce(a, m, y, yl, &kd, &kf);
+    /* a z'(a) = a (C1 + 3 C3 a**2) */
+    __m512 bl, bh = gf_lg_t_bracket(y, yl, GF_LG_T_3C3_HI, GF_LG_T_3C3_LO, &bl);
+    __m512 azh = _mm512_maskz_mul_ps(m, a, bh);
+    __m512 azl = _mm512_maskz_fmadd_ps(m, a, bl, _mm512_maskz_fmsub_ps(m, a, bh, azh));
+    return gf_lg_grad(x, azh, azl, gf_lg_exp(kd, kf, r, T));
+}
+
+#define GF_Z_TANH(g, x, T) gf_v_gelu_tanh((x), (T))
+#define GF_Z_TANH_GRAD(g, x, T) gf_v_gelu_tanh_grad((x), (T))
+#define GF_Z_TANH_BACKWARD(g, x, T) _mm512_mul_ps((g), gf_v_gelu_tanh_grad((x), (T)))
+#define GF_Z_SIGMOID(g, x, T) gf_v_gelu_sigmoid((x), (T))
+#define GF_Z_SIGMOID_GRAD(g, x, T) gf_v_gelu_sigmoid_grad((x), (T))
+#define GF_Z_SIGMOID_BACKWARD(g, x, T) _mm512_mul_ps((g), gf_v_gelu_sigmoid_grad((x), (T)))
+
+/* the logistic family's six array functions for one element type */
+#define GF_Z_LG_ARRAYS(SFX, T, LD, ST)                                           \
+static void gf_simd_gelu_tanh_##SFX(const T *x, T *y, ptrdiff_t n)             \
+{                                                                              \
+    const T *g = NULL;                                                         \
+    GF_Z_LOOP(GF_Z_TANH, gf_lg512, gf_lg512_load(), GF_Z_NONE, LD, ST);        \
+}                                                                              \
+static void gf_simd_gelu_tanh_grad_##SFX(const T *x, T *y, ptrdiff_t n)        \
+{                                                                              \
+    const T *g = NULL;                                                         \
+    GF_Z_LOOP(GF_Z_TANH_GRAD, gf_lg512, gf_lg512_load(), GF_Z_NONE, LD, ST);   \
+}                                                                              \
+static void gf_simd_gelu_tanh_backward_##SFX(const T *g, const T *x, T *y, ptrdiff_t n) \
+{                                                                              \
+    GF_Z_LOOP(GF_Z_TANH_BACKWARD, gf_lg512, gf_lg512_load(), LD, LD, ST);      \
+}                                                                              \
+static void gf_simd_gelu_sigmoid_##SFX(const T *x, T *y, ptrdiff_t n)          \
+{                                                                              \
+    const T *g = NULL;                                                         \
+    GF_Z_LOOP(GF_Z_SIGMOID, gf_lg512, gf_lg512_load(), GF_Z_NONE, LD, ST);     \
+}                                                                              \
+static void gf_simd_gelu_sigmoid_grad_##SFX(const T *x, T *y, ptrdiff_t n)     \
+{                                                                              \
+    const T *g = NULL;                                                         \
+    GF_Z_LOOP(GF_Z_SIGMOID_GRAD, gf_lg512, gf_lg512_load(), GF_Z_NONE, LD, ST); \
+}                                                                              \
+static void gf_simd_gelu_sigmoid_backward_##SFX(const T *g, const T *x, T *y, ptrdiff_t n) \
+{                                                                              \
+    GF_Z_LOOP(GF_Z_SIGMOID_BACKWARD, gf_lg512, gf_lg512_load(), LD, LD, ST);   \
+}
+
+GF_Z_LG_ARRAYS(f32, float, GF_Z_LD32, GF_Z_ST32)
+GF_Z_LG_ARRAYS(f16, uint16_t, GF_Z_LD16, GF_Z_ST16)
+GF_Z_LG_ARRAYS(bf16, uint16_t, GF_Z_LDBF, GF_Z_STBF)
 
 #endif

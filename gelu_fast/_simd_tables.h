@@ -216,4 +216,53 @@ GF_ALIGNED static const float GF_T8_E[6] = {
     -0x1p-1f, 0x1.fffff8p-4f, -0x1.55548ep-6f, 0x1.555b98p-9f, -0x1.123bd4p-12f, 0x1.68512cp-16f,
 };
 
+/* ---- logistic kernels (gelu_tanh, gelu_sigmoid: _simd_avx512.h) ---------
+ * exp(z) = 2**(-n/16) exp(r):  kd = fl(MAGIC + z * GF_LG_K) (GF_LG_K = -1/ln 2, or
+ *   GF_LG_S_K = -1.702/ln 2 applied to |x|) rounds to a multiple of 1/16:
+ *   kf = kd - MAGIC = n/16 with n = round(-16 z/ln 2) <= 0, and the low 4 bits
+ *   of kd's representation are j = n mod 16; r = z + kf*(L_HI + L_LO)
+ *   (ln 2 = L_HI + L_LO to 1.6e-12, L_HI with 12 bits: kf*L_HI is exact
+ *   for |n| < 2**12); 2**(-n/16) = 2**(-floor(kf)) * 2**(-j/16),
+ *   2**(-j/16) = GF_LG_EXP2_HI[j] + GF_LG_EXP2_LO[j] (relative error 1.5e-15);
+ * exp(r) = 1 + r*P(r), P(r) = sum_i GF_LG_P[i] r**i, |r| <= 0.021682
+ *   (ln2/32 (1 + 2**-10)): relative error 2**-29.2 (1.62e-09), P(0) = 1 exactly.
+ * The approximations' constants, exact decimals split into float32 HI + LO
+ * (relative error of HI + LO in brackets):
+ *   gelu_tanh:    z = C1 a + C3 a**3 = a (C1 + C3 a**2),  a z'(a) = a (C1 + 3 C3 a**2),
+ *                 C1 = 2 sqrt(2/pi) [1.1e-14], C1_HI a multiple of 2**-19,
+ *                 C3 = C1 * 0.044715 [9.8e-16], 3 C3 [5.6e-17]
+ *   gelu_sigmoid: z = a z'(a) = C a, C = 1.702 [2.5e-17]
+ * Clamps of a = |x| (x < 0 / x >= 0), as the portable kernels' (_math.pxi):
+ * beyond them the result has underflowed (x < 0) or equals its limit.
+ */
+#define GF_LG_MAGIC 786432.0f   /* 1.5 * 2**19: adding it rounds to a multiple of 1/16 */
+#define GF_LG_K -0x1.715476p+0f   /* -1/ln 2 */
+#define GF_LG_L_HI 0x1.62ep-1f   /* ln 2 to 12 bits */
+#define GF_LG_L_LO 0x1.0bfbe8p-15f
+#define GF_LG_TINY 0x1p-30f   /* a below this: z and a z'(a) taken as 0 */
+#define GF_LG_P0 0x1p+0f
+#define GF_LG_P1 0x1.000224p-1f
+#define GF_LG_P2 0x1.555648p-3f
+#define GF_LG_T_C1_HI 0x1.98846p+0f
+#define GF_LG_T_C1_LO -0x1.985794p-21f
+#define GF_LG_T_C3_HI 0x1.2444f2p-4f
+#define GF_LG_T_C3_LO 0x1.49b16ap-29f
+#define GF_LG_T_3C3_HI 0x1.b6676cp-3f
+#define GF_LG_T_3C3_LO -0x1.175e2p-32f
+#define GF_LG_T_NEG 0x1.7p+3f   /* 11.5 */
+#define GF_LG_T_POS 0x1.ep+2f   /* 7.5 */
+#define GF_LG_S_C_HI 0x1.b3b646p+0f
+#define GF_LG_S_C_LO -0x1.78d4fep-26f
+#define GF_LG_S_K -0x1.3a4cbep+1f   /* -1.702/ln 2 */
+#define GF_LG_S_NEG 0x1.18p+6f   /* 70.0 */
+#define GF_LG_S_POS 0x1.8p+4f   /* 24.0 */
+/* 2**(-j/16), j = 0..15, rounded to float32 */
+GF_ALIGNED static const float GF_LG_EXP2_HI[16] = {
+    0x1p+0f, 0x1.ea4afap-1f, 0x1.d5818ep-1f, 0x1.c199bep-1f, 0x1.ae89fap-1f, 0x1.9c4918p-1f, 0x1.8ace54p-1f, 0x1.7a1148p-1f, 0x1.6a09e6p-1f, 0x1.5ab07ep-1f, 0x1.4bfdaep-1f, 0x1.3dea64p-1f, 0x1.306fep-1f, 0x1.2387a6p-1f, 0x1.172b84p-1f, 0x1.0b5586p-1f,
+};
+/* 2**(-j/16) - GF_LG_EXP2_HI[j], rounded to float32 */
+GF_ALIGNED static const float GF_LG_EXP2_LO[16] = {
+    0x0p+0f, 0x1.52486cp-28f, -0x1.822dbcp-28f, -0x1.3d56b2p-28f, -0x1.a94b14p-27f, 0x1.51f848p-28f, 0x1.15506ep-28f, -0x1.829fdp-26f, 0x1.9fcef4p-27f, -0x1.5bd5ecp-28f, -0x1.593abcp-26f, 0x1.824684p-26f, 0x1.4636e2p-26f, 0x1.ceac48p-26f, -0x1.c15742p-28f, 0x1.9f3122p-26f,
+};
+
 #endif

@@ -91,12 +91,13 @@ def test_contiguous_loops_use_packed_instructions(level):
     assert not scalar, f"{level}: loops not vectorized on {reg[1:]}: {scalar}"
 
 
-# The explicit-SIMD kernels (gelu_fast/_simd.h) of the exact family in
-# float32 and float16: their coefficient tables live in vector registers and
-# are indexed with permutes (vpermps, vpermt2ps), and their hot path -- including the
-# remainder of an array, which goes through the same vector code -- has no
-# scalar arithmetic at all.
-SIMD_LOOPS = [f"{name}_{dt}" for name in ("gelu", "gelu_grad", "gelu_backward") for dt in ("f16", "f32")]
+# The explicit-SIMD kernels (gelu_fast/_simd.h) in float32 and float16: their
+# tables (the exact family's coefficients, the logistic family's 2**(j/16))
+# live in vector registers and are indexed with permutes (vpermps,
+# vpermt2ps), and their hot path -- including the remainder of an array,
+# which goes through the same vector code -- has no scalar arithmetic at all.
+SIMD_LOOPS = [f"{family}{kind}_{dt}" for family in ("gelu", "gelu_tanh", "gelu_sigmoid")
+              for kind in ("", "_grad", "_backward") for dt in ("f16", "f32")]
 SCALAR_ARITH = re.compile(r"\bv?(?:add|sub|mul|div|min|max|sqrt)s[sd]\b|\bvf[n]?m(?:add|sub)\d{3}s[sd]\b")
 
 

@@ -470,6 +470,99 @@ static const float GF_CLAMP_NEG = {c_hex(f32(SIMD_CLAMP_NEG))};  /* {SIMD_CLAMP_
     return lines
 
 
+# ---- the logistic kernels (gelu_tanh, gelu_sigmoid; _simd_avx512.h) ----------
+LG_EXP_DEG = 3          # exp(r) = 1 + r*P(r), P of degree LG_EXP_DEG - 1
+LG_TABLE = 16           # 2**(-j/16): one zmm register (vpermps)
+LG_L_BITS = 12          # bits of L_HI: (n/16)*L_HI exact for |n| < 2**12
+LG_TINY = mp.mpf(2)**-30   # below: z and a*z' are dropped (see the header)
+# (name, |x| clamp for x < 0, for x >= 0) as in _math.pxi's logistic()
+LG_CLAMPS = {"T": (11.5, 7.5), "S": (70.0, 24.0)}
+
+
+def simd_logistic_tables():
+    """The constants and tables of the explicit-SIMD logistic kernels (see
+    _simd_avx512.h): with n = round(-16 z/ln 2) <= 0 and r = z + (n/16) ln 2,
+    exp(z) = 2**(-n/16) exp(r) = 2**(-floor(n/16)) (EXP2_HI[j] + EXP2_LO[j]) exp(r),
+    EXP2[j] = 2**(-j/16), j = n mod 16, and exp(r) = 1 + r P(r) on
+    |r| <= ln2/32 (1 + 2**-10); the approximations' constants split into
+    float32 HI + LO pairs."""
+    import sys
+    L = mp.log(2)
+    rmax = L / 32 * (1 + mp.mpf(2)**-10)
+    P = fit_rounded(lambda r: mp.expm1(r), -rmax, rmax, LG_EXP_DEG, w=lambda r: mp.exp(-r),
+                    rnd=f32, fixed=(0, 1), nodes=6 * LG_EXP_DEG + 6)[1:]
+    mpP = [mp.mpf(c) for c in P]
+    perr = max_rel_error(mp.exp, lambda r: 1 + r * horner(mpP, r), -rmax, rmax, 2000)
+    print(f"LG EXP |r| <= {float(rmax):.6f}: max relative error {float(perr):.2e} = {log2s(perr)}",
+          file=sys.stderr)
+    T = [mp.mpf(2)**(-mp.mpf(j) / LG_TABLE) for j in range(LG_TABLE)]
+    t_hi = [mp.mpf(f32(t)) for t in T]
+    t_lo = [mp.mpf(f32(t - h)) for t, h in zip(T, t_hi)]
+    terr = max(abs(h + l - t) / t for t, h, l in zip(T, t_hi, t_lo))
+    ulp_e = mp.floor(mp.log(L, 2))                   # ln 2 in [2**e, 2**(e+1))
+    l_hi = mp.nint(L * 2**(LG_L_BITS - 1 - ulp_e)) / 2**(LG_L_BITS - 1 - ulp_e)
+    l_lo = mp.mpf(f32(L - l_hi))
+    lerr = abs(l_hi + l_lo - L)
+
+    def split(v, quantum=None):
+        hi = mp.mpf(f32(v)) if quantum is None else mp.nint(v / quantum) * quantum
+        lo = mp.mpf(f32(v - hi))
+        return hi, lo, abs(hi + lo - v) / v
+    c1 = 2 * mp.sqrt(2 / mp.pi)
+    c3 = c1 * mp.mpf("0.044715")
+    # C1_HI a multiple of 2**-19: B - C1_HI is exact for every float32 B < 32
+    c1h, c1l, c1e = split(c1, mp.mpf(2)**-19)
+    c3h, c3l, c3e = split(c3)
+    c33h, c33l, c33e = split(3 * c3)
+    sc = mp.mpf("1.702")
+    sch, scl, sce = split(sc)
+    lines = f"""
+/* ---- logistic kernels (gelu_tanh, gelu_sigmoid: _simd_avx512.h) ---------
+ * exp(z) = 2**(-n/16) exp(r):  kd = fl(MAGIC + z * GF_LG_K) (GF_LG_K = -1/ln 2, or
+ *   GF_LG_S_K = -1.702/ln 2 applied to |x|) rounds to a multiple of 1/16:
+ *   kf = kd - MAGIC = n/16 with n = round(-16 z/ln 2) <= 0, and the low 4 bits
+ *   of kd's representation are j = n mod 16; r = z + kf*(L_HI + L_LO)
+ *   (ln 2 = L_HI + L_LO to {float(lerr):.1e}, L_HI with {LG_L_BITS} bits: kf*L_HI is exact
+ *   for |n| < 2**{LG_L_BITS}); 2**(-n/16) = 2**(-floor(kf)) * 2**(-j/16),
+ *   2**(-j/16) = GF_LG_EXP2_HI[j] + GF_LG_EXP2_LO[j] (relative error {float(terr):.1e});
+ * exp(r) = 1 + r*P(r), P(r) = sum_i GF_LG_P[i] r**i, |r| <= {float(rmax):.6f}
+ *   (ln2/32 (1 + 2**-10)): relative error {log2s(perr)} ({float(perr):.2e}), P(0) = 1 exactly.
+ * The approximations' constants, exact decimals split into float32 HI + LO
+ * (relative error of HI + LO in brackets):
+ *   gelu_tanh:    z = C1 a + C3 a**3 = a (C1 + C3 a**2),  a z'(a) = a (C1 + 3 C3 a**2),
+ *                 C1 = 2 sqrt(2/pi) [{float(c1e):.1e}], C1_HI a multiple of 2**-19,
+ *                 C3 = C1 * 0.044715 [{float(c3e):.1e}], 3 C3 [{float(c33e):.1e}]
+ *   gelu_sigmoid: z = a z'(a) = C a, C = 1.702 [{float(sce):.1e}]
+ * Clamps of a = |x| (x < 0 / x >= 0), as the portable kernels' (_math.pxi):
+ * beyond them the result has underflowed (x < 0) or equals its limit.
+ */
+#define GF_LG_MAGIC 786432.0f   /* 1.5 * 2**19: adding it rounds to a multiple of 1/16 */
+#define GF_LG_K {c_hex(f32(-1 / L))}   /* -1/ln 2 */
+#define GF_LG_L_HI {c_hex(l_hi)}   /* ln 2 to {LG_L_BITS} bits */
+#define GF_LG_L_LO {c_hex(l_lo)}
+#define GF_LG_TINY {c_hex(LG_TINY)}   /* a below this: z and a z'(a) taken as 0 */""".split("\n")
+    for i, c in enumerate(P):
+        lines.append(f"#define GF_LG_P{i} {c_hex(c)}")
+    lines += [
+        f"#define GF_LG_T_C1_HI {c_hex(c1h)}",
+        f"#define GF_LG_T_C1_LO {c_hex(c1l)}",
+        f"#define GF_LG_T_C3_HI {c_hex(c3h)}",
+        f"#define GF_LG_T_C3_LO {c_hex(c3l)}",
+        f"#define GF_LG_T_3C3_HI {c_hex(c33h)}",
+        f"#define GF_LG_T_3C3_LO {c_hex(c33l)}",
+        f"#define GF_LG_T_NEG {c_hex(LG_CLAMPS['T'][0])}   /* {LG_CLAMPS['T'][0]} */",
+        f"#define GF_LG_T_POS {c_hex(LG_CLAMPS['T'][1])}   /* {LG_CLAMPS['T'][1]} */",
+        f"#define GF_LG_S_C_HI {c_hex(sch)}",
+        f"#define GF_LG_S_C_LO {c_hex(scl)}",
+        f"#define GF_LG_S_K {c_hex(f32(-sc / L))}   /* -1.702/ln 2 */",
+        f"#define GF_LG_S_NEG {c_hex(LG_CLAMPS['S'][0])}   /* {LG_CLAMPS['S'][0]} */",
+        f"#define GF_LG_S_POS {c_hex(LG_CLAMPS['S'][1])}   /* {LG_CLAMPS['S'][1]} */",
+        simd_c_array("GF_LG_EXP2_HI", t_hi, "2**(-j/16), j = 0..15, rounded to float32"),
+        simd_c_array("GF_LG_EXP2_LO", t_lo, "2**(-j/16) - GF_LG_EXP2_HI[j], rounded to float32"),
+    ]
+    return lines
+
+
 def c_hex(v):
     """float32 value as an exact C hex literal, e.g. 0x1.8p-3f."""
     h = float(v).hex()                                  # 0x1.8000000000000p-3
@@ -499,6 +592,7 @@ def fit_simd():
     L = 2 * mp.log(2)
     t512 = simd_avx512_tables(L)
     t8 = simd_avx2_tables(L)
+    tlg = simd_logistic_tables()
     text = "\n".join([f"""/*
  * gelu_fast/_simd_tables.h -- GENERATED by `python tools/fit_coefficients.py
  * --simd`; do not edit.  Float32 tables of the explicit-SIMD exact GELU
@@ -542,7 +636,7 @@ def fit_simd():
 #define GF_ALIGNED __attribute__((aligned(64)))
 #endif
 #endif""",
-        *t512, *t8, "\n#endif\n"])
+        *t512, *t8, *tlg, "\n#endif\n"])
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gelu_fast", "_simd_tables.h")
     with open(path, "w") as fh:
         fh.write(text)
