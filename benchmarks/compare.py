@@ -54,6 +54,26 @@ def versus(name, dtype, n, other, target, case, min_time, dist="3N(0,1)"):
     row(case, t["gelu_fast"], t[other], other, target, n)
 
 
+def sigmoid_backward_vs_autograd(n, target, min_time):
+    """gelu_sigmoid_backward against PyTorch's autograd of x*sigmoid(1.702x):
+    the graph is recorded once, each call runs its backward pass only."""
+    try:
+        import torch
+    except ImportError:
+        print("  skipped gelu_sigmoid_backward vs autograd: PyTorch is not installed", file=sys.stderr)
+        return
+    g, x = _bench.inputs("gelu_sigmoid_backward", "float32", n)
+    out = np.empty_like(x)
+    xt = torch.from_numpy(x.copy()).requires_grad_()
+    y = xt * torch.sigmoid(1.702 * xt)
+    gt = torch.from_numpy(g)
+    t = _bench.compare({"gelu_fast": lambda: gelu_fast.gelu_sigmoid_backward(g, x, out=out),
+                        "torch": lambda: torch.autograd.grad(y, xt, gt, retain_graph=True)},
+                       min_time=min_time)
+    row(f"gelu_sigmoid_backward f32 vs autograd of x*sigmoid(1.702x), {n // 1000}k",
+        t["gelu_fast"], t["torch"], "torch", target, n)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="shorter timing (noisier)")
@@ -100,6 +120,11 @@ def main(argv=None):
     versus("gelu", "float64", 100_000, "torch", 4.0, "exact gelu f64, 100k", min_time)
     versus("gelu_tanh", "float32", 100_000, "torch", 3.0, "gelu_tanh f32, 100k", min_time)
     versus("gelu_sigmoid", "float32", 100_000, "torch", 2.5, "gelu_sigmoid f32 vs x*sigmoid(1.702x), 100k", min_time)
+    # the approximations' backward and float16 (targets 2x)
+    versus("gelu_tanh_backward", "float32", 100_000, "torch", 2.0,
+           "gelu_tanh_backward f32 vs aten.gelu_backward(tanh), 100k", min_time)
+    sigmoid_backward_vs_autograd(100_000, 2.0, min_time)
+    versus("gelu_tanh", "float16", 100_000, "torch", 2.0, "gelu_tanh f16, 100k", min_time)
     for name in _bench.FUNCS[3:9]:
         versus(name, "float32", 1_000, "torch", 5.0, f"{name} f32, 1k (call overhead)", min_time / 3)
     for name in _bench.FUNCS[:9]:

@@ -53,13 +53,14 @@
 # tools/fit_coefficients.py, which prints them with their bounds.
 #
 # Where these kernels run.  Every float64 loop and the baseline level use
-# them.  At the avx512 level the exact family's float32 and float16 loops
-# (gelu, gelu_grad, gelu_backward), at avx2 those of gelu, run explicit-SIMD
-# kernels instead:
-# float32 arithmetic, one exponential and table polynomials held in vector
-# registers, no division, <= 2 ULP (measured over every float32 input); see
-# _simd.h and the design note of _simd_avx512.h.  The tanh and sigmoid
-# families use the double kernel below at every level.
+# them.  At the avx512 level the float32 and float16 loops of all nine
+# ufuncs, at avx2 those of gelu and of the tanh and sigmoid families, run
+# explicit-SIMD kernels instead: float32
+# arithmetic, one exponential, tables held in vector registers, no division,
+# <= 2 ULP (measured over every float32 input; the tanh and sigmoid
+# families' within 0.81 ULP); see _simd.h and the design note of
+# _simd_avx512.h (part 1: the exact family, part 2: the approximations).
+# Elsewhere the tanh and sigmoid families use the double kernel below.
 #
 # Measured accuracy (tests/test_accuracy.py, against mpmath at 50 digits):
 # see the table in README.md.  Bounds promised: float32 <= 2 ULP, float64

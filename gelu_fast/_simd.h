@@ -1,20 +1,22 @@
 /*
  * gelu_fast/_simd.h -- which explicit-SIMD kernels this kernel module has.
  *
- * The exact GELU family in float32 (and float16 through it) has hand-written
+ * The float32 loops (and the float16 ones, through them) have hand-written
  * vector kernels, one header per instruction set, each with the same
  * functions (contiguous arrays, any length and alignment, in place allowed):
  *
  *     _simd_avx512.h   x86-64-v4: 16 lanes, tables in zmm registers
- *                      (vpermps), masked tails, vscalefps
- *     _simd_avx2.h     x86-64-v3: 8 lanes, the same algorithm with
- *                      8-entry permutes; tails through a padded buffer
+ *                      (vpermps, vpermt2ps), masked tails, vscalefps; the
+ *                      exact family and the tanh and sigmoid families
+ *     _simd_avx2.h     x86-64-v3: 8 lanes, the same algorithms with
+ *                      8-entry permutes (gelu and the tanh and sigmoid
+ *                      families); tails through a padded buffer
  *
- * The algorithm is described once, at the top of _simd_avx512.h; the tables
- * of coefficients both read are generated into _simd_tables.h by
+ * The algorithms are described once, at the top of _simd_avx512.h; the
+ * tables both read are generated into _simd_tables.h by
  * tools/fit_coefficients.py.  This header includes the one that matches the
  * flags the module is compiled with (setup.py compiles _kernel.pxi once per
- * level) and sets GF_SIMD_EXACT (gelu) and GF_SIMD_GRAD (gelu_grad,
+ * level) and sets GF_SIMD_EXACT (gelu), GF_SIMD_GRAD (gelu_grad,
  * gelu_backward) and GF_SIMD_LOGISTIC (the six functions of the tanh and
  * sigmoid families); the loops (_loops.pxi.tp) call these
  * functions for every layout -- contiguous, strided through a buffer, the
@@ -42,7 +44,7 @@
  * float32 input), above the 2 ULP bound: gelu_grad and gelu_backward keep the
  * portable kernels at this level until it is fixed */
 #define GF_SIMD_GRAD 0
-#define GF_SIMD_LOGISTIC 0
+#define GF_SIMD_LOGISTIC 1
 #define GF_SIMD_ISA "avx2"
 #else
 #define GF_SIMD_EXACT 0

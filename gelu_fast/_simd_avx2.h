@@ -1,6 +1,9 @@
 /*
- * Explicit AVX2 + FMA kernels for the float32 exact GELU family
- * (x86-64-v3: AVX2, FMA, F16C).  Header-only; every function is static.
+ * Explicit AVX2 + FMA kernels for the float32 exact GELU family and for the
+ * tanh and sigmoid families (x86-64-v3: AVX2, FMA, F16C).  Header-only;
+ * every function is static.  The exact family is described first; the
+ * logistic family's differences from part 2 of _simd_avx512.h's note are
+ * listed where its kernels start.
  *
  * The algorithm is the one of _simd_avx512.h (see the description there):
  * with a = min(|x|, 14.9), Q(a) = 1 - Phi(a) = exp(-(a*a + G(a))/2), G a
@@ -51,6 +54,7 @@
 #define GELU_FAST_SIMD_AVX2_H
 
 #include <immintrin.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -150,9 +154,187 @@ static inline __m256 gf_v_gelu_grad(__m256 x)
     return _mm256_add_ps(base, d);
 }
 
-static inline __m256 gf_v_gelu_backward(__m256 g, __m256 x)
+/* ---- the logistic family: gelu_tanh, gelu_sigmoid and their derivatives ----
+ * Part 2 of the note in _simd_avx512.h, with these differences:
+ *  - Table.  n = round(-8 z/ln 2) (GF_LG8_MAGIC = 1.5*2**20 rounds to
+ *    multiples of 1/8: kf = n/8), j = n mod 8 the low 3 bits of kd, one
+ *    8-entry permute per table (2**(-j/8) hi, lo), |r| <= ln2/16 and
+ *    exp(r) = 1 + r P8(r) of degree 4 (2**-32.4).
+ *  - Scaling without vscalefps.  bits(kd) = bits(MAGIC) + n, so the
+ *    arithmetic shift by 3 is bits(MAGIC)/8 + floor(n/8): one shift, one
+ *    integer add and one shift give S = 2**(64 + floor(kf)) (kf >= -185:
+ *    S >= 2**-121 is normal).  P = 2**floor(kf) clamped at 2**-64 is
+ *    max(S, 1) * 2**-64, exactly; the results are (v * S) * (2**-64 & live),
+ *    the first product exact and normal, so a subnormal result is rounded
+ *    once, and x = -inf (live = 0) gets +0 without raising anything.
+ *  - Masks are all-ones lanes: a is ANDed with (a >= 2**-30) where z and
+ *    a z'(a) are formed (am), so tiny a give z = 0 exactly.
+ *  - 1/d and 1/(d*d) by vdivps (vrcpps is good to 2**-12 only).
+ *  - The derivative's numerator includes c azl (c up to 0.044 th here).
+ * Measured over every float32 input (simd_check, -march=x86-64-v3, against
+ * long double): gelu_tanh max 0.7904 ULP (x = 0.613024), gelu_sigmoid
+ * 0.8102 (x = -53.6795, a subnormal result); the derivatives where the
+ * terms do not cancel 0.7960 (x = -10.2495) and 0.7966 (x = -54.0871), the
+ * term-relative measure 0.6116 / 0.6081 (bound 2); float16 max 0.5001 ULP;
+ * flags, special values, backward and tails as at avx512.
+ */
+#define GF_A2_I2F(v) _mm256_castsi256_ps(v)
+
+/* exp(z) = 2**(-floor(kf)) (th + c); s = 2**(64 + floor(kf)) */
+typedef struct { __m256 th, c, s; } gf_a2_lg_exp;
+
+static inline gf_a2_lg_exp gf_a2_lg_exp_r(__m256 kd, __m256 r)
 {
-    return _mm256_mul_ps(g, gf_v_gelu_grad(x));
+    gf_a2_lg_exp e;
+    __m256i kdi = _mm256_castps_si256(kd);
+    __m256 p = _mm256_fmadd_ps(GF_A2_F(GF_LG8_P3), r, GF_A2_F(GF_LG8_P2));
+    p = _mm256_fmadd_ps(p, r, GF_A2_F(GF_LG8_P1));
+    p = _mm256_fmadd_ps(p, r, GF_A2_F(GF_LG8_P0));
+    __m256 e1 = _mm256_mul_ps(p, r);                              /* exp(r) - 1 */
+    e.th = GF_A2_PERM(GF_LG8_EXP2_HI, kdi);
+    e.c = _mm256_fmadd_ps(e.th, e1, GF_A2_PERM(GF_LG8_EXP2_LO, kdi));
+    /* (bits(MAGIC)/8 + floor(n/8) + 191 - bits(MAGIC)/8) << 23 */
+    __m256i off = _mm256_sub_epi32(GF_A2_I(127 + 64),
+                                   _mm256_srli_epi32(_mm256_castps_si256(GF_A2_F(GF_LG8_MAGIC)), 3));
+    e.s = GF_A2_I2F(_mm256_slli_epi32(_mm256_add_epi32(_mm256_srai_epi32(kdi, 3), off), 23));
+    return e;
+}
+
+/* r = z + kf ln 2 from kd, z = am (zh + zl) */
+static inline __m256 gf_a2_lg_reduce(__m256 kd, __m256 am, __m256 zh, __m256 zl)
+{
+    __m256 kf = _mm256_sub_ps(kd, GF_A2_F(GF_LG8_MAGIC));
+    __m256 r = _mm256_fmadd_ps(am, zh, _mm256_mul_ps(kf, GF_A2_F(GF_LG_L_HI)));
+    r = _mm256_fmadd_ps(kf, GF_A2_F(GF_LG_L_LO), r);
+    return _mm256_fmadd_ps(am, zl, r);
+}
+
+/* C1 + c3*y as hi + lo (see gf_lg_t_bracket in _simd_avx512.h) */
+static inline __m256 gf_a2_lg_bracket(__m256 y, __m256 yl, float c3h, float c3l, __m256 *lo)
+{
+    __m256 hi = _mm256_fmadd_ps(GF_A2_F(c3h), y, GF_A2_F(GF_LG_T_C1_HI));
+    __m256 u = _mm256_sub_ps(hi, GF_A2_F(GF_LG_T_C1_HI));
+    __m256 err = _mm256_fmsub_ps(GF_A2_F(c3h), y, u);
+    *lo = _mm256_add_ps(_mm256_fmadd_ps(GF_A2_F(c3h), yl, err),
+                        _mm256_fmadd_ps(GF_A2_F(c3l), y, GF_A2_F(GF_LG_T_C1_LO)));
+    return hi;
+}
+
+/* reductions: sigmoid (z = 1.702 a), tanh (z = a (C1 + C3 a**2), bh + bl) */
+static inline __m256 gf_a2_lg_s_reduce(__m256 am, __m256 *kd)
+{
+    *kd = _mm256_fmadd_ps(am, GF_A2_F(GF_LG_S_K), GF_A2_F(GF_LG8_MAGIC));
+    return gf_a2_lg_reduce(*kd, am, GF_A2_F(GF_LG_S_C_HI), GF_A2_F(GF_LG_S_C_LO));
+}
+
+static inline __m256 gf_a2_lg_t_reduce(__m256 am, __m256 y, __m256 yl, __m256 *kd)
+{
+    __m256 bl, bh = gf_a2_lg_bracket(y, yl, GF_LG_T_C3_HI, GF_LG_T_C3_LO, &bl);
+    *kd = _mm256_fmadd_ps(am, _mm256_mul_ps(bh, GF_A2_F(GF_LG_K)), GF_A2_F(GF_LG8_MAGIC));
+    return gf_a2_lg_reduce(*kd, am, bh, bl);
+}
+
+/* P = 2**floor(kf) clamped at 2**-64; P + th = d1 + d1l exactly; d = fl(d1 + c) */
+static inline __m256 gf_a2_lg_den(gf_a2_lg_exp e, __m256 *d1, __m256 *d1l)
+{
+    __m256 p = _mm256_mul_ps(_mm256_max_ps(e.s, GF_A2_F(1.0f)), GF_A2_F(0x1p-64f));
+    *d1 = _mm256_add_ps(e.th, p);
+    *d1l = _mm256_sub_ps(p, _mm256_sub_ps(*d1, e.th));
+    return _mm256_add_ps(*d1, e.c);
+}
+
+/* 1/d, correctly rounded: vdivps (vrcpps is good to 2**-12 only and needs
+ * a Newton step, two more instructions, for the residual step to reach
+ * 2**-24; measured 0-7 % slower) */
+static inline __m256 gf_a2_lg_recip(__m256 d)
+{
+    return _mm256_div_ps(GF_A2_F(1.0f), d);
+}
+
+/* (v * 2**(64 + floor(kf))) * (2**-64, or 0 where x = -inf) */
+static inline __m256 gf_a2_lg_scale(__m256 v, __m256 s, __m256 x)
+{
+    __m256 live = _mm256_cmp_ps(x, GF_A2_F(-INFINITY), _CMP_NEQ_UQ);
+    return _mm256_mul_ps(_mm256_mul_ps(v, s), _mm256_and_ps(live, GF_A2_F(0x1p-64f)));
+}
+
+/* x sigmoid(z(x)) = max(x, -0) - q, q = 2**floor(kf) a/(P + th + c) */
+static inline __m256 gf_a2_lg_f(__m256 x, __m256 a, gf_a2_lg_exp e)
+{
+    __m256 d1, d1l, d = gf_a2_lg_den(e, &d1, &d1l);
+    __m256 y = gf_a2_lg_recip(d);
+    __m256 q0 = _mm256_mul_ps(a, y);
+    __m256 res = _mm256_fnmadd_ps(q0, _mm256_add_ps(e.c, d1l), _mm256_fnmadd_ps(q0, d1, a));
+    __m256 q = gf_a2_lg_scale(_mm256_fmadd_ps(res, y, q0), e.s, x);
+    return _mm256_sub_ps(_mm256_max_ps(GF_A2_F(-0.0f), x), q);
+}
+
+/* f'(x) = 1 + D (x >= 0), -0 - D (x < 0), D = 2**floor(kf) (E az - P - E)/(P + E)**2 */
+static inline __m256 gf_a2_lg_grad(__m256 x, __m256 azh, __m256 azl, gf_a2_lg_exp e)
+{
+    __m256 d1, d1l, d = gf_a2_lg_den(e, &d1, &d1l);
+    __m256 dl = _mm256_add_ps(d1l, _mm256_sub_ps(e.c, _mm256_sub_ps(d, d1)));
+    __m256 eh = _mm256_fmadd_ps(e.c, azh, _mm256_mul_ps(e.th, azh));
+    __m256 el = _mm256_fmadd_ps(e.c, azh, _mm256_fmsub_ps(e.th, azh, eh));
+    __m256 mh = _mm256_sub_ps(eh, d);
+    __m256 bb = _mm256_sub_ps(mh, eh);
+    __m256 ml = _mm256_sub_ps(_mm256_sub_ps(eh, _mm256_sub_ps(mh, bb)), _mm256_add_ps(d, bb));
+    /* (th + c) azl in full: the tanh form's azl is ~2**-21 of azh (C1_HI has
+     * 20 bits) and c up to 0.044 th here */
+    ml = _mm256_add_ps(_mm256_fmadd_ps(e.th, azl, _mm256_fmadd_ps(e.c, azl, _mm256_sub_ps(el, dl))), ml);
+    __m256 sh = _mm256_mul_ps(d, d);
+    __m256 sl = _mm256_fmadd_ps(_mm256_add_ps(d, d), dl, _mm256_fmsub_ps(d, d, sh));
+    __m256 y = gf_a2_lg_recip(sh);
+    __m256 q0 = _mm256_mul_ps(mh, y);
+    __m256 res = _mm256_add_ps(_mm256_fnmadd_ps(q0, sh, mh), _mm256_fnmadd_ps(q0, sl, ml));
+    __m256 dd = gf_a2_lg_scale(_mm256_fmadd_ps(res, y, q0), e.s, x);
+    return _mm256_blendv_ps(_mm256_add_ps(GF_A2_F(1.0f), dd), _mm256_sub_ps(GF_A2_F(-0.0f), dd), x);
+}
+
+/* a = min(|min(x, POS)|, NEG), NaN kept; am = a where a >= 2**-30 (or NaN), else 0 */
+static inline __m256 gf_a2_lg_abs(__m256 x, float neg, float pos, __m256 *am)
+{
+    __m256 a = _mm256_min_ps(GF_A2_F(neg), _mm256_andnot_ps(GF_A2_F(-0.0f), _mm256_min_ps(GF_A2_F(pos), x)));
+    *am = _mm256_and_ps(a, _mm256_cmp_ps(a, GF_A2_F(GF_LG_TINY), _CMP_NLT_UQ));
+    return a;
+}
+
+static inline __m256 gf_v_gelu_sigmoid(__m256 x)
+{
+    __m256 am, kd, a = gf_a2_lg_abs(x, GF_LG_S_NEG, GF_LG_S_POS, &am);
+    __m256 r = gf_a2_lg_s_reduce(am, &kd);
+    return gf_a2_lg_f(x, a, gf_a2_lg_exp_r(kd, r));
+}
+
+static inline __m256 gf_v_gelu_sigmoid_grad(__m256 x)
+{
+    __m256 am, kd;
+    (void)gf_a2_lg_abs(x, GF_LG_S_NEG, GF_LG_S_POS, &am);
+    __m256 r = gf_a2_lg_s_reduce(am, &kd);
+    __m256 azh = _mm256_mul_ps(am, GF_A2_F(GF_LG_S_C_HI));
+    __m256 azl = _mm256_fmadd_ps(am, GF_A2_F(GF_LG_S_C_LO), _mm256_fmsub_ps(am, GF_A2_F(GF_LG_S_C_HI), azh));
+    return gf_a2_lg_grad(x, azh, azl, gf_a2_lg_exp_r(kd, r));
+}
+
+static inline __m256 gf_v_gelu_tanh(__m256 x)
+{
+    __m256 am, kd, a = gf_a2_lg_abs(x, GF_LG_T_NEG, GF_LG_T_POS, &am);
+    __m256 y = _mm256_fmadd_ps(a, a, GF_A2_F(0x1p-60f));          /* never underflows */
+    __m256 yl = _mm256_fmsub_ps(a, a, y);
+    __m256 r = gf_a2_lg_t_reduce(am, y, yl, &kd);
+    return gf_a2_lg_f(x, a, gf_a2_lg_exp_r(kd, r));
+}
+
+static inline __m256 gf_v_gelu_tanh_grad(__m256 x)
+{
+    __m256 am, kd, a = gf_a2_lg_abs(x, GF_LG_T_NEG, GF_LG_T_POS, &am);
+    __m256 y = _mm256_fmadd_ps(a, a, GF_A2_F(0x1p-60f));
+    __m256 yl = _mm256_fmsub_ps(a, a, y);
+    __m256 r = gf_a2_lg_t_reduce(am, y, yl, &kd);
+    __m256 bl, bh = gf_a2_lg_bracket(y, yl, GF_LG_T_3C3_HI, GF_LG_T_3C3_LO, &bl);
+    __m256 azh = _mm256_mul_ps(am, bh);
+    __m256 azl = _mm256_fmadd_ps(am, bl, _mm256_fmsub_ps(am, bh, azh));
+    return gf_a2_lg_grad(x, azh, azl, gf_a2_lg_exp_r(kd, r));
 }
 
 /* ---- array loops ---------------------------------------------------------- */
@@ -202,30 +384,41 @@ static inline __m128i gf_a2_to_bf16(__m256 v)
 }
 #define GF_A2_STBF(p, v) _mm_storeu_si128((__m128i *)(void *)(p), gf_a2_to_bf16(v))
 #define GF_A2_NONE(p) _mm256_setzero_ps()
-/* the one-input kernels in the loop's two-input form */
-#define GF_A2_GELU(g, x) gf_v_gelu(x)
-#define GF_A2_GELU_GRAD(g, x) gf_v_gelu_grad(x)
+/* the one-input kernels in the loop's two-input form; backward = g * grad(x) */
+#define GF_A2_KERNELS(F)                                                         \
+static inline __m256 gf_v_##F##_1(__m256 g, __m256 x) { (void)g; return gf_v_##F(x); } \
+static inline __m256 gf_v_##F##_grad_1(__m256 g, __m256 x) { (void)g; return gf_v_##F##_grad(x); } \
+static inline __m256 gf_v_##F##_backward(__m256 g, __m256 x) { return _mm256_mul_ps(g, gf_v_##F##_grad(x)); }
 
-/* the array functions gelu, gelu_grad, gelu_backward for one element type
- * (SFX f32: float, f16: IEEE half, bf16: bfloat16, both as uint16_t) */
-#define GF_A2_ARRAYS(SFX, T, LD, ST)                                             \
-static void gf_simd_gelu_##SFX(const T *x, T *y, ptrdiff_t n)                  \
+/* the three array functions of family F for one element type (SFX f32:
+ * float, f16: IEEE half, bf16: bfloat16, both as uint16_t) */
+#define GF_A2_ARRAYS(F, SFX, T, LD, ST)                                          \
+static void gf_simd_##F##_##SFX(const T *x, T *y, ptrdiff_t n)                 \
 {                                                                              \
     const T *g = NULL;                                                         \
-    GF_A2_LOOP(T, GF_A2_GELU, GF_A2_NONE, LD, ST);                             \
+    GF_A2_LOOP(T, gf_v_##F##_1, GF_A2_NONE, LD, ST);                           \
 }                                                                              \
-static void gf_simd_gelu_grad_##SFX(const T *x, T *y, ptrdiff_t n)             \
+static void gf_simd_##F##_grad_##SFX(const T *x, T *y, ptrdiff_t n)            \
 {                                                                              \
     const T *g = NULL;                                                         \
-    GF_A2_LOOP(T, GF_A2_GELU_GRAD, GF_A2_NONE, LD, ST);                        \
+    GF_A2_LOOP(T, gf_v_##F##_grad_1, GF_A2_NONE, LD, ST);                      \
 }                                                                              \
-static void gf_simd_gelu_backward_##SFX(const T *g, const T *x, T *y, ptrdiff_t n) \
+static void gf_simd_##F##_backward_##SFX(const T *g, const T *x, T *y, ptrdiff_t n) \
 {                                                                              \
-    GF_A2_LOOP(T, gf_v_gelu_backward, LD, LD, ST);                             \
+    GF_A2_LOOP(T, gf_v_##F##_backward, LD, LD, ST);                            \
 }
 
-GF_A2_ARRAYS(f32, float, GF_A2_LD32, GF_A2_ST32)
-GF_A2_ARRAYS(f16, uint16_t, GF_A2_LD16, GF_A2_ST16)
-GF_A2_ARRAYS(bf16, uint16_t, GF_A2_LDBF, GF_A2_STBF)
+GF_A2_KERNELS(gelu)
+GF_A2_KERNELS(gelu_tanh)
+GF_A2_KERNELS(gelu_sigmoid)
+GF_A2_ARRAYS(gelu, f32, float, GF_A2_LD32, GF_A2_ST32)
+GF_A2_ARRAYS(gelu, f16, uint16_t, GF_A2_LD16, GF_A2_ST16)
+GF_A2_ARRAYS(gelu, bf16, uint16_t, GF_A2_LDBF, GF_A2_STBF)
+GF_A2_ARRAYS(gelu_tanh, f32, float, GF_A2_LD32, GF_A2_ST32)
+GF_A2_ARRAYS(gelu_tanh, f16, uint16_t, GF_A2_LD16, GF_A2_ST16)
+GF_A2_ARRAYS(gelu_tanh, bf16, uint16_t, GF_A2_LDBF, GF_A2_STBF)
+GF_A2_ARRAYS(gelu_sigmoid, f32, float, GF_A2_LD32, GF_A2_ST32)
+GF_A2_ARRAYS(gelu_sigmoid, f16, uint16_t, GF_A2_LD16, GF_A2_ST16)
+GF_A2_ARRAYS(gelu_sigmoid, bf16, uint16_t, GF_A2_LDBF, GF_A2_STBF)
 
 #endif

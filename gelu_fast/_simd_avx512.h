@@ -1,8 +1,11 @@
 /*
  * _simd_avx512.h -- explicit AVX-512 kernels for the float32 (and float16)
- * exact GELU and its derivative.  Header-only; needs AVX-512 F/DQ/BW/VL
- * (x86-64-v4).  The algorithm is described here once; _simd_avx2.h says
- * what differs with 8-lane vectors.
+ * exact GELU and its derivative (part 1 of this note) and for the tanh and
+ * sigmoid approximations and their derivatives (part 2).  Header-only;
+ * needs AVX-512 F/DQ/BW/VL (x86-64-v4).  The algorithms are described here
+ * once; _simd_avx2.h says what differs with 8-lane vectors.
+ *
+ * ---- Part 1: gelu, gelu_grad, gelu_backward ----
  *
  * With a = |x| and Q(a) = 1 - Phi(a):
  *   gelu(x)      = max(x, 0) - a*Q(a),    a*Q(a) = exp(-a*a/2) * V(a),
@@ -54,6 +57,77 @@
  * measure (bound 2), max 1.92 ULP outside [-0.85, -0.65]; float16 (all
  * 65536) max 0.5001 / 0.5012 ULP of float16; flags and special values as
  * required.
+ *
+ * ---- Part 2: gelu_tanh, gelu_sigmoid, their _grad and _backward ----
+ * f(x) = x s(z(x)), s the logistic sigmoid, z odd: z = C1 x + C3 x**3
+ * (tanh form), 1.702 x (sigmoid form).  With a = |x|, the part of the
+ * result that needs work is, as in part 1, the tail at -a:
+ *   f(x)  = max(x, -0) - q,  q = a/(1 + exp(z(a)))         (= -f(-a)),
+ *   f'(x) = 1 + D (x >= 0), -0 - D (x < 0),  D = -f'(-a),
+ * since f(x) - f(-x) = x and f'(x) + f'(-x) = 1.  In the tail q ~ a exp(-z):
+ * the absolute error of z is the relative error of the result, so z is
+ * carried to ~2**-29 although it reaches 127.
+ *
+ * 1. Argument.  a = min(|min(x, POS)|, NEG) (vminps + vrangeps; the grad
+ *    uses vminps, vandps, vminps, which keep a NaN), the clamps of the
+ *    portable kernels (tanh 7.5 / 11.5, sigmoid 24 / 70): beyond NEG the
+ *    result has underflowed, beyond POS f = x, f' = 1 to the last bit and q
+ *    (~1e-17) is still normal.  Below a = 2**-30 (mask m) z and a z'(a) are
+ *    taken as 0, which changes no result (the neglected terms are 2**-30
+ *    relative) and keeps their low parts from underflowing.
+ * 2. z as hi + lo.  Sigmoid: z = a (C_HI + C_LO).  Tanh: z = a B, B = C1 +
+ *    C3 y with y + yl = a*a exactly (y = fma(a, a, 2**-60): never
+ *    underflows), bh = fl(C3_HI y + C1_HI) and its error exactly: C1_HI is
+ *    a multiple of 2**-19, so u = bh - C1_HI is exact and C3_HI y - u
+ *    (one fma) is the rounding error; bl adds C3_HI yl, C3_LO y, C1_LO.
+ *    The derivative's a z'(a) = a (C1 + 3 C3 y) the same way (sigmoid:
+ *    a z' = z).  All constants are generated (fit_coefficients.py --simd).
+ * 3. Reduction, 16-entry table.  kd = fl(a bh (-1/ln 2) + 1.5*2**19) rounds
+ *    to a multiple of 1/16: kf = kd - MAGIC = n/16 (n = round(-16 z/ln 2)
+ *    <= 0) and the low 4 bits of kd are j = n mod 16, the index of vpermps.
+ *    r = z + kf ln 2 = fma(a, bh, kf L_HI) + kf L_LO + a bl: kf L_HI is
+ *    exact (12-bit L_HI), and |r| <= ln2/32 is small, so each fma rounds at
+ *    ~2**-29.  exp(z) = 2**(-floor(kf)) E, E = 2**(-j/16) exp(r) = th + c:
+ *    th = hi[j] from the register table, c = fma(th, r P(r), lo[j]),
+ *    exp(r) = 1 + r P(r) of degree 3 (2**-29.2).  E stays a pair th + c.
+ * 4. Quotients without division.  With P = 2**floor(kf) (vscalefps of 1;
+ *    kf clamped at -64, where P is negligible, so P is never subnormal):
+ *      q = 2**floor(kf) a/(P + E),
+ *      D = 2**floor(kf) (E az - P - E)/(P + E)**2.
+ *    The numerator a is exact.  P + th = d1 + d1l exactly (fast two-sum),
+ *    d = fl(d1 + c); y = vrcp14ps(d) (2**-14), q0 = a y, and the residual
+ *    a - q0 (P + E) = fma(-q0, d1, a) - q0 (c + d1l) is formed exactly
+ *    enough (its first term is small, ~4% of a), so q = fma(res, y, q0)
+ *    has the error of the final rounding plus ~2**-28.  The derivative's
+ *    numerator E az - d - dl is a double-float (E azh with its fma error, a
+ *    two-sum with -d: near the zero of f' it cancels, and the bound there is
+ *    relative to the terms), its denominator (d + dl)**2 = sh + sl, and the
+ *    same residual step with vrcp14ps(sh).
+ * 5. Scaling and exceptions.  The results are scaled by vscalefps(., kf)
+ *    (floor(kf)): exact unless subnormal, so one rounding.  It is
+ *    zero-masked to x != -inf: there a = NEG would underflow, while the
+ *    results -0 are exact; finite x below -NEG underflow as they must.  No
+ *    other intermediate is subnormal (P clamped; a tiny: step 1), so no
+ *    false underflow and no microcode assists; NaN propagates through
+ *    max(x, -0) (f) or through a, kf and the scaling (f').  x = -0 takes the
+ *    x < 0 forms: f(-0) = -0, f'(+-0) = 1/2.
+ *
+ * Cost per 16 elements (vector arithmetic instructions of the 2-vector
+ * loop, objdump): gelu_tanh 40, gelu_sigmoid 31, gelu_tanh_grad 71,
+ * gelu_sigmoid_grad 56 (backward: one vmulps more); two table registers.
+ *
+ * Error budget: exp(r) 2**-29.2, r and z ~2**-29, the table pairs
+ * 1e-15, the residual step ~2**-28, so the results are within 0.5 ULP
+ * (final rounding) + ~0.3 ULP.  Measured over every float32 input
+ * (simd_check, against long double): gelu_tanh max 0.7804 ULP (at
+ * x = 0.650227), gelu_sigmoid 0.7791 (x = 0.314392); the derivatives, where
+ * the terms do not cancel, 0.7906 (x = -10.2362, a subnormal result) and
+ * 0.7822 (x = -54.0463), the term-relative measure 0.6005 / 0.6103 (bound
+ * 2; ~1.25 ULP near the zeros, x ~ -0.88, inside the term allowance);
+ * float16 (all 65536) max 0.5001 ULP of float16; backward bit-equal to
+ * g * grad rounded once; flags and special values as required.  (The
+ * derivative leaves out c azl, at most ~0.2 ULP here; the AVX2 kernels,
+ * whose c is twice as large, add it.)
  */
 #ifndef GELU_FAST_SIMD_AVX512_H
 #define GELU_FAST_SIMD_AVX512_H
@@ -152,82 +226,6 @@ GF_Z_INLINE __m512 gf_v_gelu_grad(__m512 x, const gf_tab512 *T)
     return _mm512_mask_sub_ps(_mm512_add_ps(GF_Z_SET(1.0f), d), neg, GF_Z_SET(-0.0f), d);
 }
 
-/* ---- array loops ---------------------------------------------------------
- * Forward order; every block is loaded before it is stored, so y == x and y
- * starting before x (overlapping) are fine.  2 vectors per iteration (4
- * spill registers under the 14 table registers), then
- * single vectors, then one zero-masked tail vector, all through the same
- * vector kernel.  KERNEL(g, x) is the backward kernel when LOADG is given;
- * LOADG is ignored otherwise.  The tables are loaded into registers once. */
-#define GF_Z_LOOP(KERNEL, TABTYPE, TABLOAD, LOADG, LOADX, STORE)                 \
-    do {                                                                       \
-        const TABTYPE T = TABLOAD;                                             \
-        const __mmask16 all = 0xffff;                                          \
-        (void)g;                                                               \
-        ptrdiff_t i = 0;                                                       \
-        for (; i + 32 <= n; i += 32) {                                         \
-            __m512 v0 = KERNEL(LOADG(all, g + i), LOADX(all, x + i), &T);      \
-            __m512 v1 = KERNEL(LOADG(all, g + i + 16), LOADX(all, x + i + 16), &T); \
-            STORE(all, y + i, v0); STORE(all, y + i + 16, v1);                 \
-        }                                                                      \
-        for (; i + 16 <= n; i += 16)                                           \
-            STORE(all, y + i, KERNEL(LOADG(all, g + i), LOADX(all, x + i), &T)); \
-        if (i < n) {                                                           \
-            __mmask16 m = (__mmask16)((1u << (n - i)) - 1u);                   \
-            STORE(m, y + i, KERNEL(LOADG(m, g + i), LOADX(m, x + i), &T));     \
-        }                                                                      \
-    } while (0)
-
-/* (mask, pointer) loads and stores; with the full mask the compiler emits
- * plain unmasked moves */
-#define GF_Z_LD32(m, p) _mm512_maskz_loadu_ps((m), (p))
-#define GF_Z_ST32(m, p, v) _mm512_mask_storeu_ps((p), (m), (v))
-#define GF_Z_LD16(m, p) _mm512_cvtph_ps(_mm256_maskz_loadu_epi16((m), (p)))
-#define GF_Z_ST16(m, p, v) _mm256_mask_storeu_epi16((p), (m), _mm512_cvtps_ph((v), _MM_FROUND_TO_NEAREST_INT))
-/* bfloat16 (ml_dtypes; uint16_t, the upper half of a float32): widening is
- * exact; narrowing rounds to nearest even on the 16 dropped bits (a carry
- * into the exponent is the right answer, up to inf).  A NaN result stays a
- * NaN: the kernels return a bfloat16 input's NaN (low 16 bits zero, so the
- * rounding adds nothing) or the default NaN -- the scalar gf_float_to_bf16
- * of _fp.h gives the same bits. */
-#define GF_Z_LDBF(m, p) \
-    _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16((m), (p))), 16))
-GF_Z_INLINE __m256i gf_z_to_bf16(__m512 v)
-{
-    __m512i u = _mm512_castps_si512(v);
-    __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
-    __m512i r = _mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)), odd);
-    return _mm512_cvtepi32_epi16(_mm512_srli_epi32(r, 16));
-}
-#define GF_Z_STBF(m, p, v) _mm256_mask_storeu_epi16((p), (m), gf_z_to_bf16(v))
-#define GF_Z_NONE(m, p) _mm512_setzero_ps()
-/* the one-input kernels in the loop's two-input form; backward = g * grad(x),
- * one more rounding */
-#define GF_Z_GELU(g, x, T) gf_v_gelu((x), (T))
-#define GF_Z_GELU_GRAD(g, x, T) gf_v_gelu_grad((x), (T))
-#define GF_Z_GELU_BACKWARD(g, x, T) _mm512_mul_ps((g), gf_v_gelu_grad((x), (T)))
-
-/* the array functions gelu, gelu_grad, gelu_backward for one element type
- * (SFX f32: float, f16: IEEE half, bf16: bfloat16, both as uint16_t) */
-#define GF_Z_ARRAYS(SFX, T, LD, ST)                                              \
-static void gf_simd_gelu_##SFX(const T *x, T *y, ptrdiff_t n)                  \
-{                                                                              \
-    const T *g = NULL;                                                         \
-    GF_Z_LOOP(GF_Z_GELU, gf_tab512, gf_tab512_load(GF_V_MID, GF_V_C), GF_Z_NONE, LD, ST);          \
-}                                                                              \
-static void gf_simd_gelu_grad_##SFX(const T *x, T *y, ptrdiff_t n)             \
-{                                                                              \
-    const T *g = NULL;                                                         \
-    GF_Z_LOOP(GF_Z_GELU_GRAD, gf_tab512, gf_tab512_load(GF_H_MID, GF_H_C), GF_Z_NONE, LD, ST);          \
-}                                                                              \
-static void gf_simd_gelu_backward_##SFX(const T *g, const T *x, T *y, ptrdiff_t n) \
-{                                                                              \
-    GF_Z_LOOP(GF_Z_GELU_BACKWARD, gf_tab512, gf_tab512_load(GF_H_MID, GF_H_C), LD, LD, ST);          \
-}
-
-GF_Z_ARRAYS(f32, float, GF_Z_LD32, GF_Z_ST32)
-GF_Z_ARRAYS(f16, uint16_t, GF_Z_LD16, GF_Z_ST16)
-GF_Z_ARRAYS(bf16, uint16_t, GF_Z_LDBF, GF_Z_STBF)
 
 /* ---- the logistic family: gelu_tanh, gelu_sigmoid and their derivatives ----
  * (design note: part 2 above).  T holds 2**(-j/16) = hi[j] + lo[j] (two zmm). */
@@ -393,46 +391,92 @@ GF_Z_INLINE __m512 gf_v_gelu_tanh_grad(__m512 x, const gf_lg512 *T)
     return gf_lg_grad(x, azh, azl, gf_lg_exp(kd, kf, r, T));
 }
 
-#define GF_Z_TANH(g, x, T) gf_v_gelu_tanh((x), (T))
-#define GF_Z_TANH_GRAD(g, x, T) gf_v_gelu_tanh_grad((x), (T))
-#define GF_Z_TANH_BACKWARD(g, x, T) _mm512_mul_ps((g), gf_v_gelu_tanh_grad((x), (T)))
-#define GF_Z_SIGMOID(g, x, T) gf_v_gelu_sigmoid((x), (T))
-#define GF_Z_SIGMOID_GRAD(g, x, T) gf_v_gelu_sigmoid_grad((x), (T))
-#define GF_Z_SIGMOID_BACKWARD(g, x, T) _mm512_mul_ps((g), gf_v_gelu_sigmoid_grad((x), (T)))
 
-/* the logistic family's six array functions for one element type */
-#define GF_Z_LG_ARRAYS(SFX, T, LD, ST)                                           \
-static void gf_simd_gelu_tanh_##SFX(const T *x, T *y, ptrdiff_t n)             \
-{                                                                              \
-    const T *g = NULL;                                                         \
-    GF_Z_LOOP(GF_Z_TANH, gf_lg512, gf_lg512_load(), GF_Z_NONE, LD, ST);        \
-}                                                                              \
-static void gf_simd_gelu_tanh_grad_##SFX(const T *x, T *y, ptrdiff_t n)        \
-{                                                                              \
-    const T *g = NULL;                                                         \
-    GF_Z_LOOP(GF_Z_TANH_GRAD, gf_lg512, gf_lg512_load(), GF_Z_NONE, LD, ST);   \
-}                                                                              \
-static void gf_simd_gelu_tanh_backward_##SFX(const T *g, const T *x, T *y, ptrdiff_t n) \
-{                                                                              \
-    GF_Z_LOOP(GF_Z_TANH_BACKWARD, gf_lg512, gf_lg512_load(), LD, LD, ST);      \
-}                                                                              \
-static void gf_simd_gelu_sigmoid_##SFX(const T *x, T *y, ptrdiff_t n)          \
-{                                                                              \
-    const T *g = NULL;                                                         \
-    GF_Z_LOOP(GF_Z_SIGMOID, gf_lg512, gf_lg512_load(), GF_Z_NONE, LD, ST);     \
-}                                                                              \
-static void gf_simd_gelu_sigmoid_grad_##SFX(const T *x, T *y, ptrdiff_t n)     \
-{                                                                              \
-    const T *g = NULL;                                                         \
-    GF_Z_LOOP(GF_Z_SIGMOID_GRAD, gf_lg512, gf_lg512_load(), GF_Z_NONE, LD, ST); \
-}                                                                              \
-static void gf_simd_gelu_sigmoid_backward_##SFX(const T *g, const T *x, T *y, ptrdiff_t n) \
-{                                                                              \
-    GF_Z_LOOP(GF_Z_SIGMOID_BACKWARD, gf_lg512, gf_lg512_load(), LD, LD, ST);   \
+/* ---- array loops ---------------------------------------------------------
+ * Forward order; every block is loaded before it is stored, so y == x and y
+ * starting before x (overlapping) are fine.  2 vectors per iteration, then
+ * single vectors, then one zero-masked tail vector, all through the same
+ * vector kernel V, called as CALL(V, g, x, &T): GF_Z_CALL1 for the
+ * one-input kernels (g is ignored, LOADG is GF_Z_NONE), GF_Z_CALLB for
+ * backward = g * grad(x), one more rounding.  The tables T (TABTYPE, from
+ * TABLOAD) are loaded into registers once: the exact family's 14 (of which
+ * four spill under two vectors in flight), the logistic family's 2. */
+#define GF_Z_LOOP(CALL, V, TABTYPE, TABLOAD, LOADG, LOADX, STORE)                \
+    do {                                                                       \
+        const TABTYPE T = TABLOAD;                                             \
+        const __mmask16 all = 0xffff;                                          \
+        (void)g;                                                               \
+        ptrdiff_t i = 0;                                                       \
+        for (; i + 32 <= n; i += 32) {                                         \
+            __m512 v0 = CALL(V, LOADG(all, g + i), LOADX(all, x + i), &T);     \
+            __m512 v1 = CALL(V, LOADG(all, g + i + 16), LOADX(all, x + i + 16), &T); \
+            STORE(all, y + i, v0); STORE(all, y + i + 16, v1);                 \
+        }                                                                      \
+        for (; i + 16 <= n; i += 16)                                           \
+            STORE(all, y + i, CALL(V, LOADG(all, g + i), LOADX(all, x + i), &T)); \
+        if (i < n) {                                                           \
+            __mmask16 m = (__mmask16)((1u << (n - i)) - 1u);                   \
+            STORE(m, y + i, CALL(V, LOADG(m, g + i), LOADX(m, x + i), &T));    \
+        }                                                                      \
+    } while (0)
+#define GF_Z_CALL1(V, g, x, T) V((x), (T))
+#define GF_Z_CALLB(V, g, x, T) _mm512_mul_ps((g), V((x), (T)))
+
+/* (mask, pointer) loads and stores; with the full mask the compiler emits
+ * plain unmasked moves */
+#define GF_Z_LD32(m, p) _mm512_maskz_loadu_ps((m), (p))
+#define GF_Z_ST32(m, p, v) _mm512_mask_storeu_ps((p), (m), (v))
+#define GF_Z_LD16(m, p) _mm512_cvtph_ps(_mm256_maskz_loadu_epi16((m), (p)))
+#define GF_Z_ST16(m, p, v) _mm256_mask_storeu_epi16((p), (m), _mm512_cvtps_ph((v), _MM_FROUND_TO_NEAREST_INT))
+/* bfloat16 (ml_dtypes; uint16_t, the upper half of a float32): widening is
+ * exact; narrowing rounds to nearest even on the 16 dropped bits (a carry
+ * into the exponent is the right answer, up to inf).  A NaN result stays a
+ * NaN: the kernels return a bfloat16 input's NaN (low 16 bits zero, so the
+ * rounding adds nothing) or the default NaN -- the scalar gf_float_to_bf16
+ * of _fp.h gives the same bits. */
+#define GF_Z_LDBF(m, p) \
+    _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16((m), (p))), 16))
+GF_Z_INLINE __m256i gf_z_to_bf16(__m512 v)
+{
+    __m512i u = _mm512_castps_si512(v);
+    __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+    __m512i r = _mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)), odd);
+    return _mm512_cvtepi32_epi16(_mm512_srli_epi32(r, 16));
 }
+#define GF_Z_STBF(m, p, v) _mm256_mask_storeu_epi16((p), (m), gf_z_to_bf16(v))
+#define GF_Z_NONE(m, p) _mm512_setzero_ps()
 
-GF_Z_LG_ARRAYS(f32, float, GF_Z_LD32, GF_Z_ST32)
-GF_Z_LG_ARRAYS(f16, uint16_t, GF_Z_LD16, GF_Z_ST16)
-GF_Z_LG_ARRAYS(bf16, uint16_t, GF_Z_LDBF, GF_Z_STBF)
+/* the three array functions of family F (gf_v_F and gf_v_F_grad the vector
+ * kernels; TAB, LOAD_F, LOAD_G their tables) for one element type (SFX f32:
+ * float, f16: IEEE half, bf16: bfloat16, both as uint16_t) */
+#define GF_Z_ARRAYS(F, SFX, T, LD, ST, TAB, LOAD_F, LOAD_G)                     \
+static void gf_simd_##F##_##SFX(const T *x, T *y, ptrdiff_t n)                 \
+{                                                                              \
+    const T *g = NULL;                                                         \
+    GF_Z_LOOP(GF_Z_CALL1, gf_v_##F, TAB, LOAD_F, GF_Z_NONE, LD, ST);           \
+}                                                                              \
+static void gf_simd_##F##_grad_##SFX(const T *x, T *y, ptrdiff_t n)            \
+{                                                                              \
+    const T *g = NULL;                                                         \
+    GF_Z_LOOP(GF_Z_CALL1, gf_v_##F##_grad, TAB, LOAD_G, GF_Z_NONE, LD, ST);    \
+}                                                                              \
+static void gf_simd_##F##_backward_##SFX(const T *g, const T *x, T *y, ptrdiff_t n) \
+{                                                                              \
+    GF_Z_LOOP(GF_Z_CALLB, gf_v_##F##_grad, TAB, LOAD_G, LD, LD, ST);           \
+}
+#define GF_Z_EXACT_TABS gf_tab512, gf_tab512_load(GF_V_MID, GF_V_C), gf_tab512_load(GF_H_MID, GF_H_C)
+#define GF_Z_LG_TABS gf_lg512, gf_lg512_load(), gf_lg512_load()
+/* one more expansion, so that the table arguments are split at their commas */
+#define GF_Z_ARRAYS_X(...) GF_Z_ARRAYS(__VA_ARGS__)
+
+GF_Z_ARRAYS_X(gelu, f32, float, GF_Z_LD32, GF_Z_ST32, GF_Z_EXACT_TABS)
+GF_Z_ARRAYS_X(gelu, f16, uint16_t, GF_Z_LD16, GF_Z_ST16, GF_Z_EXACT_TABS)
+GF_Z_ARRAYS_X(gelu, bf16, uint16_t, GF_Z_LDBF, GF_Z_STBF, GF_Z_EXACT_TABS)
+GF_Z_ARRAYS_X(gelu_tanh, f32, float, GF_Z_LD32, GF_Z_ST32, GF_Z_LG_TABS)
+GF_Z_ARRAYS_X(gelu_tanh, f16, uint16_t, GF_Z_LD16, GF_Z_ST16, GF_Z_LG_TABS)
+GF_Z_ARRAYS_X(gelu_tanh, bf16, uint16_t, GF_Z_LDBF, GF_Z_STBF, GF_Z_LG_TABS)
+GF_Z_ARRAYS_X(gelu_sigmoid, f32, float, GF_Z_LD32, GF_Z_ST32, GF_Z_LG_TABS)
+GF_Z_ARRAYS_X(gelu_sigmoid, f16, uint16_t, GF_Z_LD16, GF_Z_ST16, GF_Z_LG_TABS)
+GF_Z_ARRAYS_X(gelu_sigmoid, bf16, uint16_t, GF_Z_LDBF, GF_Z_STBF, GF_Z_LG_TABS)
 
 #endif

@@ -216,7 +216,7 @@ GF_ALIGNED static const float GF_T8_E[6] = {
     -0x1p-1f, 0x1.fffff8p-4f, -0x1.55548ep-6f, 0x1.555b98p-9f, -0x1.123bd4p-12f, 0x1.68512cp-16f,
 };
 
-/* ---- logistic kernels (gelu_tanh, gelu_sigmoid: _simd_avx512.h) ---------
+/* ---- logistic kernels (gelu_tanh, gelu_sigmoid: _simd_avx512.h, _simd_avx2.h)
  * exp(z) = 2**(-n/16) exp(r):  kd = fl(MAGIC + z * GF_LG_K) (GF_LG_K = -1/ln 2, or
  *   GF_LG_S_K = -1.702/ln 2 applied to |x|) rounds to a multiple of 1/16:
  *   kf = kd - MAGIC = n/16 with n = round(-16 z/ln 2) <= 0, and the low 4 bits
@@ -226,6 +226,11 @@ GF_ALIGNED static const float GF_T8_E[6] = {
  *   2**(-j/16) = GF_LG_EXP2_HI[j] + GF_LG_EXP2_LO[j] (relative error 1.5e-15);
  * exp(r) = 1 + r*P(r), P(r) = sum_i GF_LG_P[i] r**i, |r| <= 0.021682
  *   (ln2/32 (1 + 2**-10)): relative error 2**-29.2 (1.62e-09), P(0) = 1 exactly.
+ * _simd_avx2.h (8-entry permutes): the same with GF_LG8_MAGIC = 1.5 * 2**20
+ *   (kf = n/8, j = n mod 8 the low 3 bits), 2**(-j/8) = GF_LG8_EXP2_HI[j] +
+ *   GF_LG8_EXP2_LO[j] (relative error 1.2e-15), and exp(r) = 1 + r*P8(r),
+ *   P8(r) = sum_i GF_LG8_P[i] r**i, |r| <= 0.043364 (ln2/16 (1 + 2**-10)):
+ *   relative error 2**-32.4 (1.75e-10).
  * The approximations' constants, exact decimals split into float32 HI + LO
  * (relative error of HI + LO in brackets):
  *   gelu_tanh:    z = C1 a + C3 a**3 = a (C1 + C3 a**2),  a z'(a) = a (C1 + 3 C3 a**2),
@@ -243,6 +248,11 @@ GF_ALIGNED static const float GF_T8_E[6] = {
 #define GF_LG_P0 0x1p+0f
 #define GF_LG_P1 0x1.000224p-1f
 #define GF_LG_P2 0x1.555648p-3f
+#define GF_LG8_MAGIC 1572864.0f   /* 1.5 * 2**20: adding it rounds to a multiple of 1/8 */
+#define GF_LG8_P0 0x1p+0f
+#define GF_LG8_P1 0x1p-1f
+#define GF_LG8_P2 0x1.555c86p-3f
+#define GF_LG8_P3 0x1.5558a2p-5f
 #define GF_LG_T_C1_HI 0x1.98846p+0f
 #define GF_LG_T_C1_LO -0x1.985794p-21f
 #define GF_LG_T_C3_HI 0x1.2444f2p-4f
@@ -263,6 +273,14 @@ GF_ALIGNED static const float GF_LG_EXP2_HI[16] = {
 /* 2**(-j/16) - GF_LG_EXP2_HI[j], rounded to float32 */
 GF_ALIGNED static const float GF_LG_EXP2_LO[16] = {
     0x0p+0f, 0x1.52486cp-28f, -0x1.822dbcp-28f, -0x1.3d56b2p-28f, -0x1.a94b14p-27f, 0x1.51f848p-28f, 0x1.15506ep-28f, -0x1.829fdp-26f, 0x1.9fcef4p-27f, -0x1.5bd5ecp-28f, -0x1.593abcp-26f, 0x1.824684p-26f, 0x1.4636e2p-26f, 0x1.ceac48p-26f, -0x1.c15742p-28f, 0x1.9f3122p-26f,
+};
+/* 2**(-j/8), j = 0..7, rounded to float32 */
+GF_ALIGNED static const float GF_LG8_EXP2_HI[8] = {
+    0x1p+0f, 0x1.d5818ep-1f, 0x1.ae89fap-1f, 0x1.8ace54p-1f, 0x1.6a09e6p-1f, 0x1.4bfdaep-1f, 0x1.306fep-1f, 0x1.172b84p-1f,
+};
+/* 2**(-j/8) - GF_LG8_EXP2_HI[j], rounded to float32 */
+GF_ALIGNED static const float GF_LG8_EXP2_LO[8] = {
+    0x0p+0f, -0x1.822dbcp-28f, -0x1.a94b14p-27f, 0x1.15506ep-28f, 0x1.9fcef4p-27f, -0x1.593abcp-26f, 0x1.4636e2p-26f, -0x1.c15742p-28f,
 };
 
 #endif

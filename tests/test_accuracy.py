@@ -201,7 +201,7 @@ def test_float16_within_one_ulp():
 # (gelu_fast/_simd.h): float32 arithmetic.  The exact family's are bound by
 # 2 ULP (their exhaustive maxima are in README.md); the tanh and sigmoid
 # families' stay within the 1 ULP of the double kernels they replace
-# (0.79 ULP over every float32 input).  Everything else computes float32 in
+# (at most 0.81 ULP over every float32 input, avx512 and avx2).  Everything else computes float32 in
 # double and stays within 1 ULP.
 SIMD_UFUNCS = gelu_fast._kernel.build_info()["simd_ufuncs"]
 

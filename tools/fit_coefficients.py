@@ -473,6 +473,7 @@ static const float GF_CLAMP_NEG = {c_hex(f32(SIMD_CLAMP_NEG))};  /* {SIMD_CLAMP_
 # ---- the logistic kernels (gelu_tanh, gelu_sigmoid; _simd_avx512.h) ----------
 LG_EXP_DEG = 3          # exp(r) = 1 + r*P(r), P of degree LG_EXP_DEG - 1
 LG_TABLE = 16           # 2**(-j/16): one zmm register (vpermps)
+LG8_EXP_DEG = 4         # AVX2: 2**(-j/8), one ymm register, |r| <= ln2/16
 LG_L_BITS = 12          # bits of L_HI: (n/16)*L_HI exact for |n| < 2**12
 LG_TINY = mp.mpf(2)**-30   # below: z and a*z' are dropped (see the header)
 # (name, |x| clamp for x < 0, for x >= 0) as in _math.pxi's logistic()
@@ -488,17 +489,24 @@ def simd_logistic_tables():
     float32 HI + LO pairs."""
     import sys
     L = mp.log(2)
-    rmax = L / 32 * (1 + mp.mpf(2)**-10)
-    P = fit_rounded(lambda r: mp.expm1(r), -rmax, rmax, LG_EXP_DEG, w=lambda r: mp.exp(-r),
-                    rnd=f32, fixed=(0, 1), nodes=6 * LG_EXP_DEG + 6)[1:]
-    mpP = [mp.mpf(c) for c in P]
-    perr = max_rel_error(mp.exp, lambda r: 1 + r * horner(mpP, r), -rmax, rmax, 2000)
-    print(f"LG EXP |r| <= {float(rmax):.6f}: max relative error {float(perr):.2e} = {log2s(perr)}",
-          file=sys.stderr)
-    T = [mp.mpf(2)**(-mp.mpf(j) / LG_TABLE) for j in range(LG_TABLE)]
-    t_hi = [mp.mpf(f32(t)) for t in T]
-    t_lo = [mp.mpf(f32(t - h)) for t, h in zip(T, t_hi)]
-    terr = max(abs(h + l - t) / t for t, h, l in zip(T, t_hi, t_lo))
+
+    def exp_fit(size, degree):
+        """exp(r) = 1 + r P(r) on |r| <= ln2/(2 size) (1 + 2**-10) and the
+        table 2**(-j/size) as float32 hi + lo"""
+        rmax = L / (2 * size) * (1 + mp.mpf(2)**-10)
+        P = fit_rounded(lambda r: mp.expm1(r), -rmax, rmax, degree, w=lambda r: mp.exp(-r),
+                        rnd=f32, fixed=(0, 1), nodes=6 * degree + 6)[1:]
+        mpP = [mp.mpf(c) for c in P]
+        perr = max_rel_error(mp.exp, lambda r: 1 + r * horner(mpP, r), -rmax, rmax, 2000)
+        print(f"LG EXP ({size} entries) |r| <= {float(rmax):.6f}: max relative error "
+              f"{float(perr):.2e} = {log2s(perr)}", file=sys.stderr)
+        T = [mp.mpf(2)**(-mp.mpf(j) / size) for j in range(size)]
+        t_hi = [mp.mpf(f32(t)) for t in T]
+        t_lo = [mp.mpf(f32(t - h)) for t, h in zip(T, t_hi)]
+        terr = max(abs(h + l - t) / t for t, h, l in zip(T, t_hi, t_lo))
+        return rmax, P, perr, t_hi, t_lo, terr
+    rmax, P, perr, t_hi, t_lo, terr = exp_fit(LG_TABLE, LG_EXP_DEG)
+    rmax8, P8, perr8, t8_hi, t8_lo, terr8 = exp_fit(LG_TABLE // 2, LG8_EXP_DEG)
     ulp_e = mp.floor(mp.log(L, 2))                   # ln 2 in [2**e, 2**(e+1))
     l_hi = mp.nint(L * 2**(LG_L_BITS - 1 - ulp_e)) / 2**(LG_L_BITS - 1 - ulp_e)
     l_lo = mp.mpf(f32(L - l_hi))
@@ -517,7 +525,7 @@ def simd_logistic_tables():
     sc = mp.mpf("1.702")
     sch, scl, sce = split(sc)
     lines = f"""
-/* ---- logistic kernels (gelu_tanh, gelu_sigmoid: _simd_avx512.h) ---------
+/* ---- logistic kernels (gelu_tanh, gelu_sigmoid: _simd_avx512.h, _simd_avx2.h)
  * exp(z) = 2**(-n/16) exp(r):  kd = fl(MAGIC + z * GF_LG_K) (GF_LG_K = -1/ln 2, or
  *   GF_LG_S_K = -1.702/ln 2 applied to |x|) rounds to a multiple of 1/16:
  *   kf = kd - MAGIC = n/16 with n = round(-16 z/ln 2) <= 0, and the low 4 bits
@@ -527,6 +535,11 @@ def simd_logistic_tables():
  *   2**(-j/16) = GF_LG_EXP2_HI[j] + GF_LG_EXP2_LO[j] (relative error {float(terr):.1e});
  * exp(r) = 1 + r*P(r), P(r) = sum_i GF_LG_P[i] r**i, |r| <= {float(rmax):.6f}
  *   (ln2/32 (1 + 2**-10)): relative error {log2s(perr)} ({float(perr):.2e}), P(0) = 1 exactly.
+ * _simd_avx2.h (8-entry permutes): the same with GF_LG8_MAGIC = 1.5 * 2**20
+ *   (kf = n/8, j = n mod 8 the low 3 bits), 2**(-j/8) = GF_LG8_EXP2_HI[j] +
+ *   GF_LG8_EXP2_LO[j] (relative error {float(terr8):.1e}), and exp(r) = 1 + r*P8(r),
+ *   P8(r) = sum_i GF_LG8_P[i] r**i, |r| <= {float(rmax8):.6f} (ln2/16 (1 + 2**-10)):
+ *   relative error {log2s(perr8)} ({float(perr8):.2e}).
  * The approximations' constants, exact decimals split into float32 HI + LO
  * (relative error of HI + LO in brackets):
  *   gelu_tanh:    z = C1 a + C3 a**3 = a (C1 + C3 a**2),  a z'(a) = a (C1 + 3 C3 a**2),
@@ -543,6 +556,9 @@ def simd_logistic_tables():
 #define GF_LG_TINY {c_hex(LG_TINY)}   /* a below this: z and a z'(a) taken as 0 */""".split("\n")
     for i, c in enumerate(P):
         lines.append(f"#define GF_LG_P{i} {c_hex(c)}")
+    lines.append("#define GF_LG8_MAGIC 1572864.0f   /* 1.5 * 2**20: adding it rounds to a multiple of 1/8 */")
+    for i, c in enumerate(P8):
+        lines.append(f"#define GF_LG8_P{i} {c_hex(c)}")
     lines += [
         f"#define GF_LG_T_C1_HI {c_hex(c1h)}",
         f"#define GF_LG_T_C1_LO {c_hex(c1l)}",
@@ -559,6 +575,8 @@ def simd_logistic_tables():
         f"#define GF_LG_S_POS {c_hex(LG_CLAMPS['S'][1])}   /* {LG_CLAMPS['S'][1]} */",
         simd_c_array("GF_LG_EXP2_HI", t_hi, "2**(-j/16), j = 0..15, rounded to float32"),
         simd_c_array("GF_LG_EXP2_LO", t_lo, "2**(-j/16) - GF_LG_EXP2_HI[j], rounded to float32"),
+        simd_c_array("GF_LG8_EXP2_HI", t8_hi, "2**(-j/8), j = 0..7, rounded to float32"),
+        simd_c_array("GF_LG8_EXP2_LO", t8_lo, "2**(-j/8) - GF_LG8_EXP2_HI[j], rounded to float32"),
     ]
     return lines
 
