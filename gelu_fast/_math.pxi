@@ -53,9 +53,8 @@
 # tools/fit_coefficients.py, which prints them with their bounds.
 #
 # Where these kernels run.  Every float64 loop and the baseline level use
-# them.  At the avx512 level the exact family's float32 and float16 loops
-# (gelu, gelu_grad, gelu_backward), at avx2 those of gelu, run explicit-SIMD
-# kernels instead:
+# them.  At the avx2 and avx512 levels the exact family's float32 and float16
+# loops (gelu, gelu_grad, gelu_backward) run explicit-SIMD kernels instead:
 # float32 arithmetic, one exponential and table polynomials held in vector
 # registers, no division, <= 2 ULP (measured over every float32 input); see
 # _simd.h and the design note of _simd_avx512.h.  The tanh and sigmoid
