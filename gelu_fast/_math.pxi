@@ -53,14 +53,14 @@
 # tools/fit_coefficients.py, which prints them with their bounds.
 #
 # Where these kernels run.  Every float64 loop and the baseline level use
-# them.  At the avx512 level the float32 and float16 loops of all nine
-# ufuncs, at avx2 those of gelu and of the tanh and sigmoid families, run
-# explicit-SIMD kernels instead: float32
+# them.  At the avx2 and avx512 levels the float32, float16 and bfloat16
+# loops of all nine ufuncs run explicit-SIMD kernels instead: float32
 # arithmetic, one exponential, tables held in vector registers, no division,
 # <= 2 ULP (measured over every float32 input; the tanh and sigmoid
 # families' within 0.81 ULP); see _simd.h and the design note of
 # _simd_avx512.h (part 1: the exact family, part 2: the approximations).
-# Elsewhere the tanh and sigmoid families use the double kernel below.
+# The second derivatives (gelu_grad2 & co.) and float64 use the double
+# kernels below at every level.
 #
 # Measured accuracy (tests/test_accuracy.py, against mpmath at 50 digits):
 # see the table in README.md.  Bounds promised: float32 <= 2 ULP, float64

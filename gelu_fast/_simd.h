@@ -40,10 +40,7 @@
 #elif defined(__AVX2__) && defined(__F16C__) && (defined(__FMA__) || defined(_MSC_VER))
 #include "_simd_avx2.h"
 #define GF_SIMD_EXACT 1
-/* the AVX2 derivative kernel is 2.06 ULP off at x ~ -0.3251 (over every
- * float32 input), above the 2 ULP bound: gelu_grad and gelu_backward keep the
- * portable kernels at this level until it is fixed */
-#define GF_SIMD_GRAD 0
+#define GF_SIMD_GRAD 1
 #define GF_SIMD_LOGISTIC 1
 #define GF_SIMD_ISA "avx2"
 #else

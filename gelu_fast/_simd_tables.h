@@ -140,13 +140,13 @@ GF_ALIGNED static const float GF_H_C[6][32] = {
  * bits(fl(a + 1)) >> 22: two exponent bits and one mantissa bit of
  * u = a + 1, so a in [0, 1) is slots 6 and 7.  Error of the rounded
  * polynomials per slot: G absolute, H relative (to S in slot 7):
- *   [0] a in [ 1.00,  2.00)  (u in [ 2.00,  3.00)):  G 2**-29.8 abs,  H 2**-27.8 rel.
+ *   [0] a in [ 1.00,  2.00)  (u in [ 2.00,  3.00)):  G 2**-29.8 abs,  H 2**-27.4 rel.
  *   [1] a in [ 2.00,  3.00)  (u in [ 3.00,  4.00)):  G 2**-30.1 abs,  H 2**-31.6 rel.
  *   [2] a in [ 3.00,  5.00)  (u in [ 4.00,  6.00)):  G 2**-28.3 abs,  H 2**-28.4 rel.
  *   [3] a in [ 5.00,  7.00)  (u in [ 6.00,  8.00)):  G 2**-30.1 abs,  H 2**-30.0 rel.
  *   [4] a in [ 7.00, 11.00)  (u in [ 8.00, 12.00)):  G 2**-26.9 abs,  H 2**-30.7 rel.
  *   [5] a in [11.00, 14.90]  (u in [12.00, 16.00)):  G 2**-29.2 abs,  H 2**-30.2 rel.
- *   [6] a in [ 0.00,  0.50)  (u in [ 1.00,  1.50)):  G 2**-31.0 abs,  H 2**-30.6 rel.
+ *   [6] a in [ 0.00,  0.50)  (u in [ 1.00,  1.50)):  G 2**-31.0 abs,  H 2**-29.1 rel.
  *   [7] a in [ 0.50,  1.00)  (u in [ 1.50,  2.00)):  G 2**-29.3 abs,  H 2**-30.1 rel. to S
  * G(a) = -2 ln Q(a) - a**2, Q(a) = exp(-(a**2 + G(a))/2);
  * P(a) = G(a) - n*2ln2 ~= sum_k GF_T8_G[k][s] * t**k, t = a - GF_T8_OFF_G[s],
@@ -155,12 +155,15 @@ GF_ALIGNED static const float GF_H_C[6][32] = {
  *   Largest absolute error: 2**-26.9 (8.20e-09).
  * H(a) = a/sqrt(2 pi) - Q(a) exp(a**2/2) ~= sum_k GF_T8_H[k][s] * t**k,
  *   t = a - GF_T8_OFF_H[s]; largest error relative to |H| (to S in slot 7,
- *   which holds H's zero a0 = 0.7518): 2**-27.8 (4.40e-09).
+ *   which holds H's zero a0 = 0.7518): 2**-27.4 (5.68e-09).
  * exp(-r/2) = 1 + r*sum_k GF_T8_E[k] * r**k, |r| <= 0.6933: max relative
  *   error 2**-28.0 (3.69e-09).
  * The expansion points are float32s where G - n*2ln2 (H) is within 2**-9 ulp
- * of a float32.  Errors measured on a grid of 601 points per interval
- * (2001 for exp).
+ * of a float32.  H's also leave h - c0 a float32 (c0 the constant term) for
+ * every value h of H on the slot, so that the kernel recovers the rounding
+ * error of H's last Horner step exactly; not in slot 7, which holds H's zero;
+ * slot 6 expands near 1/4, not at 0.  Errors measured on a grid of
+ * 601 points per interval (2001 for exp).
  */
 
 /* 2 ln 2 = GF_L_HI + GF_L_LO; GF_L_HI has 16 bits (k*GF_L_HI exact for |k| < 256) */
@@ -183,7 +186,7 @@ GF_ALIGNED static const float GF_T8_OFF_G[8] = {
 };
 /* gelu_grad: expansion point per slot (t = a - c) */
 GF_ALIGNED static const float GF_T8_OFF_H[8] = {
-    0x1.7fff48p+0f, 0x1.40067p+1f, 0x1.ffec4p+1f, 0x1.800388p+2f, 0x1.1ff908p+3f, 0x1.9e6596p+3f, 0x0p+0f, 0x1.80006p-1f,
+    0x1.7c0218p+0f, 0x1.40067p+1f, 0x1.ffec4p+1f, 0x1.800388p+2f, 0x1.1ff908p+3f, 0x1.9e6596p+3f, 0x1.0003p-2f, 0x1.80006p-1f,
 };
 /* gelu: n + 1.5*2**23 per slot */
 GF_ALIGNED static const float GF_T8_T[8] = {
@@ -200,16 +203,16 @@ GF_ALIGNED static const float GF_T8_G[8][8] = {
     {-0x1.f762e6p-15f, -0x1.69087p-15f, -0x1.c3677cp-17f, -0x1.771b34p-19f, -0x1.bb4602p-22f, -0x1.ec29cp-25f, 0x1.950c0ep-14f, 0x1.0cf3cp-15f},
     {0x1.bb85ep-21f, 0x1.f64cacp-21f, 0x1.b33c4ap-20f, 0x1.51235cp-22f, 0x1.2760a4p-25f, 0x1.b316d2p-29f, 0x1.5ca9dap-14f, 0x1.750456p-11f},
 };
-/* gelu_grad: H coefficients, [power][slot]; relative error (slot 7: rel. to S) per slot: column H above, at most 2**-27.8 */
+/* gelu_grad: H coefficients, [power][slot]; relative error (slot 7: rel. to S) per slot: column H above, at most 2**-27.4 */
 GF_ALIGNED static const float GF_T8_H[8][8] = {
-    {0x1.920ceap-2f, 0x1.b65446p-1f, 0x1.80486ep+0f, 0x1.2a1b72p+1f, 0x1.c5ee6ap+1f, 0x1.48ae46p+2f, -0x1p-1f, -0x1.0c7718p-10f},
-    {0x1.f4f49ap-2f, 0x1.c73858p-2f, 0x1.ae556p-2f, 0x1.a3076cp-2f, 0x1.9d6292p-2f, 0x1.9ae91ap-2f, 0x1.988452p-1f, 0x1.253a36p-1f},
-    {-0x1.20413cp-5f, -0x1.bf26c6p-7f, -0x1.2df7dep-8f, -0x1.a0e46p-10f, -0x1.0b81bp-11f, -0x1.740dbcp-13f, -0x1.ffff3ep-3f, -0x1.5bf7ap-4f},
-    {0x1.99834cp-7f, 0x1.f60b78p-9f, 0x1.f6e184p-11f, 0x1.f99b5ep-13f, 0x1.c668cp-15f, 0x1.c1d8b4p-17f, 0x1.104d42p-3f, 0x1.2c8204p-5f},
-    {-0x1.0d42a2p-8f, -0x1.0aa07cp-10f, -0x1.93e52cp-13f, -0x1.2c8a4ep-15f, -0x1.7d0f2p-18f, -0x1.0d5bf2p-20f, -0x1.fec21ap-5f, -0x1.d68502p-7f},
-    {0x1.4b69dcp-10f, 0x1.0e04b8p-12f, 0x1.3ae52ap-15f, 0x1.656a4ap-18f, 0x1.3c72f4p-21f, 0x1.208cc2p-24f, 0x1.a9ac4ep-6f, 0x1.559556p-8f},
-    {-0x1.8ff752p-12f, -0x1.0c328cp-14f, -0x1.fc47b2p-18f, -0x1.9ed73p-21f, -0x1.1b9f5ap-24f, -0x1.98cc3ep-28f, -0x1.2615dap-7f, -0x1.cf0ebep-10f},
-    {0x1.cada54p-14f, 0x1.e50e94p-17f, 0x1.73a396p-20f, 0x1.e10918p-25f, 0x1.d94c5cp-28f, 0x1.991ceep-30f, 0x1.f0994cp-10f, 0x1.49d3ap-12f},
+    {0x1.8a3c58p-2f, 0x1.b65446p-1f, 0x1.80486ep+0f, 0x1.2a1b72p+1f, 0x1.c5ee6ap+1f, 0x1.48ae46p+2f, -0x1.41d4dep-2f, -0x1.0c7718p-10f},
+    {0x1.f61678p-2f, 0x1.c73858p-2f, 0x1.ae556p-2f, 0x1.a3076cp-2f, 0x1.9d6292p-2f, 0x1.9ae91ap-2f, 0x1.6384dp-1f, 0x1.253a36p-1f},
+    {-0x1.25171p-5f, -0x1.bf26c6p-7f, -0x1.2df7dep-8f, -0x1.a0e46p-10f, -0x1.0b81bp-11f, -0x1.740dbcp-13f, -0x1.5c54f4p-3f, -0x1.5bf7ap-4f},
+    {0x1.a20062p-7f, 0x1.f60b78p-9f, 0x1.f6e184p-11f, 0x1.f99b5ep-13f, 0x1.c668cp-15f, 0x1.c1d8b4p-17f, 0x1.594c6ap-4f, 0x1.2c8204p-5f},
+    {-0x1.13ce1p-8f, -0x1.0aa07cp-10f, -0x1.93e52cp-13f, -0x1.2c8a4ep-15f, -0x1.7d0f2p-18f, -0x1.0d5bf2p-20f, -0x1.312434p-5f, -0x1.d68502p-7f},
+    {0x1.5523fep-10f, 0x1.0e04b8p-12f, 0x1.3ae52ap-15f, 0x1.656a4ap-18f, 0x1.3c72f4p-21f, 0x1.208cc2p-24f, 0x1.ec6374p-7f, 0x1.559556p-8f},
+    {-0x1.9c8c98p-12f, -0x1.0c328cp-14f, -0x1.fc47b2p-18f, -0x1.9ed73p-21f, -0x1.1b9f5ap-24f, -0x1.98cc3ep-28f, -0x1.733764p-8f, -0x1.cf0ebep-10f},
+    {0x1.c32044p-14f, 0x1.e50e94p-17f, 0x1.73a396p-20f, 0x1.e10918p-25f, 0x1.d94c5cp-28f, 0x1.991ceep-30f, 0x1.c4690ap-10f, 0x1.49d3ap-12f},
 };
 /* exp(-r/2) = 1 + r*P(r), |r| <= 0.6933: P's coefficients of r**0..r**5; max relative error 2**-28.0 */
 GF_ALIGNED static const float GF_T8_E[6] = {

@@ -51,7 +51,8 @@ These are the bounds quoted in the comments of _math.pxi.
    a*a alone (see simd_avx512_tables).  AVX2 (8-entry
    _mm256_permutevar8x32_ps): mbits = 1, 8 intervals (widths 1/2 to 4),
    G and H of degree 7, gelu's polynomial is G - n*2ln2 with an integer n
-   per interval.
+   per interval; H's expansion points are placed so that the kernel can
+   recover the rounding error of H's last Horner step (t8_h_point).
 """
 import mpmath as mp
 
@@ -272,6 +273,60 @@ def t8_mid(f, c, ncand=4000):
     return bc
 
 
+def binade32(v):
+    """(start of the binade of |v|, float32 ulp there), v normal and nonzero."""
+    _, e = mp.frexp(abs(mp.mpf(v)))            # |v| = m 2**e, 1/2 <= m < 1
+    return mp.ldexp(1, e - 1), mp.ldexp(1, e - 24)
+
+
+def split_exact(c0, vlo, vhi):
+    """Whether h - c0 is a float32 for every float32 h in [vlo, vhi] (a
+    range on one side of 0, c0 a float32 of the same sign): h - c0 is a
+    multiple of g = min(ulp(h), ulp(c0)), and exact when it is below
+    2**24 g.  Checked binade by binade of h."""
+    if vlo * vhi <= 0 or vlo * c0 <= 0:
+        return False
+    lo, hi = sorted((abs(mp.mpf(vlo)), abs(mp.mpf(vhi))))
+    c = abs(mp.mpf(c0))
+    while lo <= hi:
+        start, ulp_h = binade32(lo)
+        top = min(hi, 2 * start)                    # this binade of h: [lo, top]
+        g = min(ulp_h, binade32(c)[1])
+        if max(abs(lo - c), abs(top - c)) >= 2**24 * g:
+            return False
+        lo = 2 * start
+    return True
+
+
+def h_range(lo, hi):
+    """The values of H (monotonic there) on [lo, hi], widened by 2**-20
+    relative: the polynomial's error, and fl(a + 1) rounding a just below lo
+    into the interval."""
+    vlo, vhi = sorted((simd_H(lo), simd_H(hi)))
+    return vlo - abs(vlo) * mp.mpf(2)**-20, vhi + abs(vhi) * mp.mpf(2)**-20
+
+
+def t8_h_point(lo, hi, steps=32):
+    """gelu_grad's expansion point on [lo, hi] (an interval without H's zero):
+    the float32 nearest the middle, in steps of (hi - lo)/(2 steps), at which
+    the constant term c0 = f32(H(c)) leaves h - c0 exact (split_exact) for
+    every value h of H on the interval (widened by 2**-20 relative: the
+    polynomial's error and fl(a + 1) rounding across an edge), then moved by
+    t8_mid to where H is within 2**-9 ulp of a float32.  The kernel recovers
+    the rounding error of H's last Horner step exactly from h - c0 (see
+    _simd_avx2.h).  H is monotonic on every such interval."""
+    m = (lo + hi) / 2
+    vlo, vhi = h_range(lo, hi)
+    for j in range(2 * steps):
+        c = m + (j // 2 + 1 if j % 2 else -(j // 2)) * (hi - lo) / (2 * steps)
+        if not lo < c < hi:
+            continue
+        c = t8_mid(simd_H, mp.mpf(f32(c)))
+        if split_exact(mp.mpf(f32(simd_H(c))), vlo, vhi):
+            return c
+    raise ValueError(f"no expansion point on [{lo}, {hi}] leaves h - c0 exact")
+
+
 def log2s(e):
     return f"2**{float(mp.log(e, 2)):.1f}"
 
@@ -373,6 +428,7 @@ def simd_avx2_tables(L):
     ivs = [(lo, min(hi, clamp)) for lo, hi in simd_intervals(1)]
     ns = len(ivs)
     # expansion points: float32 near the middle; 0 for the first interval (t = a)
+    # (G's; H's are placed by t8_h_point, below)
     mids = [mp.mpf(0) if lo == 0 else mp.mpf(f32((lo + hi) / 2)) for lo, hi in ivs]
     # gelu: P = G - n*2ln2, n per interval centring P on 0; the kernel rounds
     # k = round((a*a + P)/(2 ln 2)) + n from T = n + 1.5*2**23
@@ -399,9 +455,15 @@ def simd_avx2_tables(L):
     a0 = mp.findroot(simd_H, 0.75)
     off_h, herr, H = [None] * ns, [None] * ns, [[None] * ns for _ in range(T8_DEG_H + 1)]
     for s, (lo, hi) in enumerate(ivs):
-        c = mids[s] if lo == 0 else t8_mid(simd_H, mids[s])
+        # the interval of H's zero keeps its middle (h - c0 cannot be exact
+        # across a sign change); every other one, [0, 1/2) included, an
+        # expansion point that leaves h - c0 exact
+        c = t8_mid(simd_H, mids[s]) if lo <= a0 < hi else t8_h_point(lo, hi)
         W = (lambda a: 1 / simd_S(a)) if lo <= a0 < hi else (lambda a: 1 / abs(simd_H(a)))
         cs, herr[s] = fit_piece(simd_H, W, c, lo, hi, T8_DEG_H, (), T8_GRID, T8_NODES)
+        # the fitted constant (not H(c) rounded) is the kernel's c0
+        if not lo <= a0 < hi and not split_exact(mp.mpf(cs[0]), *h_range(lo, hi)):
+            raise ValueError(f"H slot {s}: h - c0 not exact for c0 = {cs[0]!r}")
         off_h[s] = c
         for k in range(T8_DEG_H + 1):
             H[k][s] = cs[k]
@@ -440,8 +502,11 @@ def simd_avx2_tables(L):
  * exp(-r/2) = 1 + r*sum_k GF_T8_E[k] * r**k, |r| <= {float(rmax):.4f}: max relative
  *   error {log2s(eerr)} ({float(eerr):.2e}).
  * The expansion points are float32s where G - n*2ln2 (H) is within 2**-9 ulp
- * of a float32.  Errors measured on a grid of {T8_GRID + 1} points per interval
- * (2001 for exp).
+ * of a float32.  H's also leave h - c0 a float32 (c0 the constant term) for
+ * every value h of H on the slot, so that the kernel recovers the rounding
+ * error of H's last Horner step exactly; not in slot 7, which holds H's zero;
+ * slot 6 expands near 1/4, not at 0.  Errors measured on a grid of
+ * {T8_GRID + 1} points per interval (2001 for exp).
  */
 
 /* 2 ln 2 = GF_L_HI + GF_L_LO; GF_L_HI has 16 bits (k*GF_L_HI exact for |k| < 256) */
