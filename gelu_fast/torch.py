@@ -167,6 +167,11 @@ def gelu(input, approximate="none"):
     but accurate over the whole range (and approximate='sigmoid' for
     x * sigmoid(1.702 x)); differentiable twice (autograd, torch.compile)."""
     _check(input, approximate, "gelu")
+    if (type(input) is torch.Tensor and not torch.compiler.is_compiling()
+            and not (input.requires_grad and torch.is_grad_enabled())):
+        # eager, nothing to record: the ufunc directly, without the operator's
+        # dispatch (~15 us a call); the same bits
+        return _run(_ufunc(approximate), input)
     return _gelu_op(input, approximate)
 
 
