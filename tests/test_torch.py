@@ -57,6 +57,20 @@ def test_gradcheck_and_gradgradcheck(approximate):
 
 
 @pytest.mark.parametrize("approximate", FORMS)
+def test_the_operators_autograd_formulas(approximate):
+    """gelu() in eager mode skips the operators' dispatch; their registered
+    autograd (what torch.compile and torch.export use) is checked here by
+    calling torch.ops.gelu_fast.gelu itself, and gives the same bits."""
+    x = (torch.randn(30, dtype=torch.float64, generator=torch.Generator().manual_seed(4)) * 3).requires_grad_()
+    op = lambda t: torch.ops.gelu_fast.gelu(t, approximate)  # noqa: E731
+    assert torch.autograd.gradcheck(op, (x,), eps=1e-6, atol=1e-10, rtol=1e-7)
+    assert torch.autograd.gradgradcheck(op, (x,), eps=1e-6, atol=1e-10, rtol=1e-7)
+    (g_op,) = torch.autograd.grad(op(x).sum(), x)
+    (g_eager,) = torch.autograd.grad(gt.gelu(x, approximate).sum(), x)
+    assert torch.equal(g_op, g_eager) and torch.equal(op(x), gt.gelu(x, approximate))
+
+
+@pytest.mark.parametrize("approximate", FORMS)
 def test_double_backward_is_the_grad2_ufunc(approximate):
     """Hessian-vector product of sum(gelu(x)): f''(x) * v, through gelu_grad2."""
     x = inputs(torch.float64, 257).requires_grad_()
