@@ -563,6 +563,27 @@ def _sample(dtype, points):
     return x, g
 
 
+def _float64_exact(family, kind, x, g, cache):
+    """(exact value, derivative, its term scale) in float64 (SciPy) for the
+    ufunc of `family` and `kind` at x (g: grad_output of a *_backward).  The
+    derivative is the one whose terms bound the error near its zeros: f''
+    for 'grad2', f' otherwise.  cache: {(family, order): terms}, filled here,
+    so that the ufuncs of one family share one evaluation per order."""
+    order = 2 if kind == "grad2" else 1
+    key = (family, order)
+    if key not in cache:
+        if order == 2:
+            a, b = ref.terms2_float64(family, x)
+            cache[key] = (None, a + b, np.abs(a) + np.abs(b))
+        else:
+            f, a, b = ref.terms_float64(family, x)
+            cache[key] = (f, a + b, np.abs(a) + np.abs(b))
+    f, grad, terms = cache[key]
+    if kind == "backward":
+        return grad * np.asarray(g, dtype=np.float64), grad, terms
+    return (f if kind == "" else grad), grad, terms
+
+
 def _accuracy_sample(func, dtype, x, g, others, use_mpmath):
     """{label: error measure per point} for one ufunc and dtype."""
     family, kind = ref.split_name(func)
@@ -580,9 +601,7 @@ def _accuracy_sample(func, dtype, x, g, others, use_mpmath):
         terms = ref.term_scale(x, family, "grad2" if kind == "grad2" else "grad") if kind else None
         errors = lambda y: ref.ulp_errors(y, exact_mp, dtype)
     else:
-        f, a, b = ref.terms_float64(family, x) if kind != "grad2" else (None,) + ref.terms2_float64(family, x)
-        grad, terms = a + b, np.abs(a) + np.abs(b)
-        exact = {"": f, "grad": grad, "grad2": grad, "backward": grad * g.astype(np.float64)}[kind]
+        exact, grad, terms = _float64_exact(family, kind, x, g, {})
         ulp, ulp_grad = ref.ulp_float64(exact, dtype), ref.ulp_float64(grad, dtype)
         errors = lambda y: ref.ulp_errors_float64(y, exact, ulp)
     inputs = (g, x) if kind == "backward" else (x,)
@@ -613,33 +632,18 @@ def exhaustive_chunk(task):
     bits = np.arange(start, start + n, dtype=np.uint64).astype(_BITS[dtype.name])
     x = bits.view(dtype)
     g = np.random.default_rng(start).standard_normal(x.size).astype(dtype)
-    out = {}
-    for family in dict.fromkeys(ref.split_name(f)[0] for f in funcs):
-        f, a, b = ref.terms_float64(family, x)
-        grad, terms = a + b, np.abs(a) + np.abs(b)
-        ulp_grad = ref.ulp_float64(grad, dtype)
-        for func in funcs:
-            fam, kind = ref.split_name(func)
-            if fam != family:
-                continue
-            u = (fns or {}).get(func) or getattr(gelu_fast, func)
-            if kind == "grad2":             # its own terms: f'' = a2 + b2
-                a2, b2 = ref.terms2_float64(family, x)
-                exact, grad2_terms = a2 + b2, np.abs(a2) + np.abs(b2)
-                y = u(x)
-                ulp = ref.ulp_float64(exact, dtype)
-                m = error_measure(ref.ulp_errors_float64(y, exact, ulp), kind, dtype, ulp, exact, grad2_terms)
-                i = int(np.argmax(m))
-                out[func] = (float(m[i]), float(x[i]), None, float(m.sum()), m.size)
-                continue
-            exact = {"": f, "grad": grad, "backward": grad * g.astype(np.float64)}[kind]
-            y = u(g, x) if kind == "backward" else u(x)
-            ulp = ref.ulp_float64(exact, dtype)
-            m = error_measure(ref.ulp_errors_float64(y, exact, ulp), kind, dtype, ulp, grad, terms,
-                              g, ulp_grad)
-            i = int(np.argmax(m))
-            out[func] = (float(m[i]), float(x[i]), float(g[i]) if kind == "backward" else None,
-                         float(m.sum()), m.size)
+    out, cache = {}, {}
+    for func in funcs:
+        family, kind = ref.split_name(func)
+        u = (fns or {}).get(func) or getattr(gelu_fast, func)
+        exact, grad, terms = _float64_exact(family, kind, x, g, cache)
+        y = u(g, x) if kind == "backward" else u(x)
+        ulp = ref.ulp_float64(exact, dtype)
+        ulp_grad = ref.ulp_float64(grad, dtype) if kind == "backward" else None
+        m = error_measure(ref.ulp_errors_float64(y, exact, ulp), kind, dtype, ulp, grad, terms, g, ulp_grad)
+        i = int(np.argmax(m))
+        out[func] = (float(m[i]), float(x[i]), float(g[i]) if kind == "backward" else None,
+                     float(m.sum()), m.size)
     return out
 
 

@@ -267,6 +267,17 @@ def test_exhaustive_refuses_float64_before_any_work(capsys, monkeypatch, dtypes)
     assert "float16" in errors[0] and "float32" in errors[0]          # what it can do instead
 
 
+def every_16_bit_input_within_one_ulp(res):
+    """The exhaustive result of a 16-bit dtype: every ufunc, all 65,536
+    inputs, within its 1-ULP bound, and measured (not zeros)."""
+    assert set(res) == set(_bench.FUNCS)
+    for func, r in res.items():
+        assert r["inputs"] == 2**16
+        assert r["max_ulp"] <= 1.0, (func, r)
+        if not func.endswith("backward"):
+            assert r["max_ulp"] > 0.2, (func, r)          # measured, not zeros
+
+
 def test_exhaustive_float16(capsys, monkeypatch, tmp_path):
     """Every float16 input (65,536 bit patterns) through every ufunc: a few
     seconds, within the float16 bound of 1 ULP; no float32 input is run."""
@@ -285,12 +296,7 @@ def test_exhaustive_float16(capsys, monkeypatch, tmp_path):
     data = json.loads(path.read_text())
     assert data["exhaustive_float32"] is None
     res = data["exhaustive_float16"]
-    assert set(res) == set(_bench.FUNCS)
-    for func, r in res.items():
-        assert r["inputs"] == 2**16
-        assert r["max_ulp"] <= 1.0, (func, r)
-        if not func.endswith("backward"):
-            assert r["max_ulp"] > 0.2, (func, r)          # measured, not zeros
+    every_16_bit_input_within_one_ulp(res)
     assert "Every float16 input" in out and "65,536" in out
     assert "Every float32 input" not in out
 
@@ -341,12 +347,7 @@ def test_exhaustive_bfloat16(capsys, tmp_path):
                        "--with", "numpy", "--jobs", "1", "--json", str(path))
     assert code == 0
     res = json.loads(path.read_text())["exhaustive_bfloat16"]
-    assert set(res) == set(_bench.FUNCS)
-    for func, r in res.items():
-        assert r["inputs"] == 2**16
-        assert r["max_ulp"] <= 1.0, (func, r)
-        if not func.endswith("backward"):
-            assert r["max_ulp"] > 0.2, (func, r)          # measured, not zeros
+    every_16_bit_input_within_one_ulp(res)
     assert "Every bfloat16 input" in out
 
 
