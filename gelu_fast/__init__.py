@@ -120,6 +120,8 @@ def show_config(file=None):
         + ("  (forked child process: serial, see README Threads)" if info["forked_child"] else ""),
         "  parallel from     : " + ", ".join(f"{n} ({dt})" for dt, n in info["parallel_min"].items())
         + " elements",
+        "  streaming stores  : " + (f"outputs from {info['stream_min_bytes'] / 2**20:g} MiB"
+                                    if info["stream_min_bytes"] is not None else "none at this level"),
     ]
     print("\n".join(lines), file=file)
     return info

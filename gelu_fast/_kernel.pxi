@@ -72,5 +72,7 @@ def build_info():
                         + tuple((family + kind, GF_SIMD_LOGISTIC) for family in ("gelu_tanh", "gelu_sigmoid")
                                 for kind in ("", "_grad", "_backward")) if on],
         "parallel_min": parallel_min(),
+        # outputs of this many bytes or more: non-temporal stores (explicit-SIMD kernels)
+        "stream_min_bytes": stream_min_bytes() if gf_simd_isa[0] else None,
         "forked_child": bool(gf_in_forked_child()),
     }

@@ -53,9 +53,9 @@
 /* Stand-ins where a level has no kernel, never called: the loops test the
  * flag first. */
 #define GF_SIMD_STUB1(name, T) \
-    static inline void name(const T *x, T *y, ptrdiff_t n) { (void)x; (void)y; (void)n; }
+    static inline void name(const T *x, T *y, ptrdiff_t n, int stream) { (void)x; (void)y; (void)n; (void)stream; }
 #define GF_SIMD_STUB2(name, T) \
-    static inline void name(const T *g, const T *x, T *y, ptrdiff_t n) { (void)g; (void)x; (void)y; (void)n; }
+    static inline void name(const T *g, const T *x, T *y, ptrdiff_t n, int stream) { (void)g; (void)x; (void)y; (void)n; (void)stream; }
 #define GF_SIMD_STUBS(F, SFX, T) \
     GF_SIMD_STUB1(gf_simd_##F##_##SFX, T) GF_SIMD_STUB1(gf_simd_##F##_grad_##SFX, T) \
     GF_SIMD_STUB2(gf_simd_##F##_backward_##SFX, T)

@@ -368,36 +368,68 @@ static inline __m256 gf_v_gelu_tanh_grad(__m256 x)
 /* Forward order; every block is loaded before it is stored, so y == x and y
  * starting before x (overlapping) are fine.  4 vectors per iteration, then
  * single vectors, then the tail (< 8 elements) copied into a zero-padded
- * buffer and run through the same vector kernel.  KERNEL(g, x) is the
- * backward kernel when LOADG is given, LOADG(p) is ignored otherwise. */
-#define GF_A2_LOOP(T, KERNEL, LOADG, LOADX, STORE)                              \
+ * buffer and run through the same vector kernel (GF_A2_PART).  KERNEL(g, x)
+ * is the backward kernel when LOADG is given, LOADG(p) is ignored otherwise.
+ * stream != 0: as in _simd_avx512.h, the elements before the first
+ * vector-aligned y go through the padded buffer, whole vectors are written
+ * with non-temporal stores (STREAM), then an sfence.  The inputs are
+ * prefetched 4 KiB ahead (GF_A2_PREFETCH). */
+#define GF_A2_LOOP(T, KERNEL, LOADG, LOADX, STORE, STREAM)                      \
     do {                                                                       \
         ptrdiff_t i = 0;                                                       \
+        if ((uintptr_t)y % sizeof(T))                                          \
+            stream = 0;                 /* never aligned: store as usual */    \
+        if (stream) {                                                          \
+            const size_t vb = 8 * sizeof(T);                                   \
+            i = (ptrdiff_t)((vb - (uintptr_t)y % vb) % vb / sizeof(T));        \
+            if (i > n) i = n;                                                  \
+            if (i > 0) GF_A2_PART(T, KERNEL, LOADG, LOADX, STORE, 0, i);       \
+        }                                                                      \
         for (; i + 32 <= n; i += 32) {                                         \
+            GF_A2_PREFETCH(g, x, i); GF_A2_PREFETCH(g, x, i + 16);             \
             __m256 v0 = KERNEL(LOADG(g + i), LOADX(x + i));                    \
             __m256 v1 = KERNEL(LOADG(g + i + 8), LOADX(x + i + 8));            \
             __m256 v2 = KERNEL(LOADG(g + i + 16), LOADX(x + i + 16));          \
             __m256 v3 = KERNEL(LOADG(g + i + 24), LOADX(x + i + 24));          \
-            STORE(y + i, v0); STORE(y + i + 8, v1);                            \
-            STORE(y + i + 16, v2); STORE(y + i + 24, v3);                      \
+            GF_A2_PUT(STORE, STREAM, y + i, v0); GF_A2_PUT(STORE, STREAM, y + i + 8, v1); \
+            GF_A2_PUT(STORE, STREAM, y + i + 16, v2); GF_A2_PUT(STORE, STREAM, y + i + 24, v3); \
         }                                                                      \
         for (; i + 8 <= n; i += 8)                                             \
-            STORE(y + i, KERNEL(LOADG(g + i), LOADX(x + i)));                  \
-        if (i < n) {                                                           \
-            T bg[8] = {0}, bx[8] = {0};                                        \
-            size_t bytes = (size_t)(n - i) * sizeof(T);                        \
-            if (g != NULL) memcpy(bg, g + i, bytes);                           \
-            memcpy(bx, x + i, bytes);                                          \
-            STORE(bx, KERNEL(LOADG(bg), LOADX(bx)));                           \
-            memcpy(y + i, bx, bytes);                                          \
-        }                                                                      \
+            GF_A2_PUT(STORE, STREAM, y + i, KERNEL(LOADG(g + i), LOADX(x + i))); \
+        if (i < n) GF_A2_PART(T, KERNEL, LOADG, LOADX, STORE, i, n - i);       \
+        if (stream)                                                            \
+            _mm_sfence();                                                      \
+    } while (0)
+/* elements [i0, i0 + len), len < 8, through a zero-padded buffer */
+#define GF_A2_PART(T, KERNEL, LOADG, LOADX, STORE, i0, len)                     \
+    do {                                                                       \
+        T bg[8] = {0}, bx[8] = {0};                                            \
+        size_t bytes = (size_t)(len) * sizeof(T);                              \
+        if (g != NULL) memcpy(bg, g + (i0), bytes);                            \
+        memcpy(bx, x + (i0), bytes);                                           \
+        STORE(bx, KERNEL(LOADG(bg), LOADX(bx)));                               \
+        memcpy(y + (i0), bx, bytes);                                           \
+    } while (0)
+/* software prefetch 4 KiB ahead, as in _simd_avx512.h */
+#define GF_A2_PREFETCH(g, x, i)                                                \
+    do {                                                                       \
+        _mm_prefetch((const char *)((x) + (i)) + 4096, _MM_HINT_T0);           \
+        if (g) _mm_prefetch((const char *)((g) + (i)) + 4096, _MM_HINT_T0);    \
+    } while (0)
+/* a whole vector: streamed or stored (the test is loop-invariant) */
+#define GF_A2_PUT(STORE, STREAM, p, v)                                         \
+    do {                                                                       \
+        if (stream) STREAM((p), (v)); else STORE((p), (v));                    \
     } while (0)
 
 #define GF_A2_LD32(p) _mm256_loadu_ps(p)
 #define GF_A2_ST32(p, v) _mm256_storeu_ps((p), (v))
+#define GF_A2_NT32(p, v) _mm256_stream_ps((p), (v))
 #define GF_A2_LD16(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(p)))
 #define GF_A2_ST16(p, v) \
     _mm_storeu_si128((__m128i *)(void *)(p), _mm256_cvtps_ph((v), _MM_FROUND_TO_NEAREST_INT))
+#define GF_A2_NT16(p, v) \
+    _mm_stream_si128((__m128i *)(void *)(p), _mm256_cvtps_ph((v), _MM_FROUND_TO_NEAREST_INT))
 /* bfloat16 as in _simd_avx512.h (GF_Z_LDBF / GF_Z_STBF) */
 #define GF_A2_LDBF(p) _mm256_castsi256_ps(_mm256_slli_epi32( \
     _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p))), 16))
@@ -409,6 +441,7 @@ static inline __m128i gf_a2_to_bf16(__m256 v)
     return _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));   /* r <= 0xffff */
 }
 #define GF_A2_STBF(p, v) _mm_storeu_si128((__m128i *)(void *)(p), gf_a2_to_bf16(v))
+#define GF_A2_NTBF(p, v) _mm_stream_si128((__m128i *)(void *)(p), gf_a2_to_bf16(v))
 #define GF_A2_NONE(p) _mm256_setzero_ps()
 /* the one-input kernels in the loop's two-input form; backward = g * grad(x) */
 #define GF_A2_KERNELS(F)                                                         \
@@ -417,34 +450,35 @@ static inline __m256 gf_v_##F##_grad_1(__m256 g, __m256 x) { (void)g; return gf_
 static inline __m256 gf_v_##F##_backward(__m256 g, __m256 x) { return _mm256_mul_ps(g, gf_v_##F##_grad(x)); }
 
 /* the three array functions of family F for one element type (SFX f32:
- * float, f16: IEEE half, bf16: bfloat16, both as uint16_t) */
-#define GF_A2_ARRAYS(F, SFX, T, LD, ST)                                          \
-static void gf_simd_##F##_##SFX(const T *x, T *y, ptrdiff_t n)                 \
+ * float, f16: IEEE half, bf16: bfloat16, both as uint16_t; LD, ST, NT its
+ * load, store and non-temporal store) */
+#define GF_A2_ARRAYS(F, SFX, T, LD, ST, NT)                                      \
+static void gf_simd_##F##_##SFX(const T *x, T *y, ptrdiff_t n, int stream)     \
 {                                                                              \
     const T *g = NULL;                                                         \
-    GF_A2_LOOP(T, gf_v_##F##_1, GF_A2_NONE, LD, ST);                           \
+    GF_A2_LOOP(T, gf_v_##F##_1, GF_A2_NONE, LD, ST, NT);                       \
 }                                                                              \
-static void gf_simd_##F##_grad_##SFX(const T *x, T *y, ptrdiff_t n)            \
+static void gf_simd_##F##_grad_##SFX(const T *x, T *y, ptrdiff_t n, int stream) \
 {                                                                              \
     const T *g = NULL;                                                         \
-    GF_A2_LOOP(T, gf_v_##F##_grad_1, GF_A2_NONE, LD, ST);                      \
+    GF_A2_LOOP(T, gf_v_##F##_grad_1, GF_A2_NONE, LD, ST, NT);                  \
 }                                                                              \
-static void gf_simd_##F##_backward_##SFX(const T *g, const T *x, T *y, ptrdiff_t n) \
+static void gf_simd_##F##_backward_##SFX(const T *g, const T *x, T *y, ptrdiff_t n, int stream) \
 {                                                                              \
-    GF_A2_LOOP(T, gf_v_##F##_backward, LD, LD, ST);                            \
+    GF_A2_LOOP(T, gf_v_##F##_backward, LD, LD, ST, NT);                        \
 }
 
 GF_A2_KERNELS(gelu)
 GF_A2_KERNELS(gelu_tanh)
 GF_A2_KERNELS(gelu_sigmoid)
-GF_A2_ARRAYS(gelu, f32, float, GF_A2_LD32, GF_A2_ST32)
-GF_A2_ARRAYS(gelu, f16, uint16_t, GF_A2_LD16, GF_A2_ST16)
-GF_A2_ARRAYS(gelu, bf16, uint16_t, GF_A2_LDBF, GF_A2_STBF)
-GF_A2_ARRAYS(gelu_tanh, f32, float, GF_A2_LD32, GF_A2_ST32)
-GF_A2_ARRAYS(gelu_tanh, f16, uint16_t, GF_A2_LD16, GF_A2_ST16)
-GF_A2_ARRAYS(gelu_tanh, bf16, uint16_t, GF_A2_LDBF, GF_A2_STBF)
-GF_A2_ARRAYS(gelu_sigmoid, f32, float, GF_A2_LD32, GF_A2_ST32)
-GF_A2_ARRAYS(gelu_sigmoid, f16, uint16_t, GF_A2_LD16, GF_A2_ST16)
-GF_A2_ARRAYS(gelu_sigmoid, bf16, uint16_t, GF_A2_LDBF, GF_A2_STBF)
+GF_A2_ARRAYS(gelu, f32, float, GF_A2_LD32, GF_A2_ST32, GF_A2_NT32)
+GF_A2_ARRAYS(gelu, f16, uint16_t, GF_A2_LD16, GF_A2_ST16, GF_A2_NT16)
+GF_A2_ARRAYS(gelu, bf16, uint16_t, GF_A2_LDBF, GF_A2_STBF, GF_A2_NTBF)
+GF_A2_ARRAYS(gelu_tanh, f32, float, GF_A2_LD32, GF_A2_ST32, GF_A2_NT32)
+GF_A2_ARRAYS(gelu_tanh, f16, uint16_t, GF_A2_LD16, GF_A2_ST16, GF_A2_NT16)
+GF_A2_ARRAYS(gelu_tanh, bf16, uint16_t, GF_A2_LDBF, GF_A2_STBF, GF_A2_NTBF)
+GF_A2_ARRAYS(gelu_sigmoid, f32, float, GF_A2_LD32, GF_A2_ST32, GF_A2_NT32)
+GF_A2_ARRAYS(gelu_sigmoid, f16, uint16_t, GF_A2_LD16, GF_A2_ST16, GF_A2_NT16)
+GF_A2_ARRAYS(gelu_sigmoid, bf16, uint16_t, GF_A2_LDBF, GF_A2_STBF, GF_A2_NTBF)
 
 #endif

@@ -400,24 +400,60 @@ GF_Z_INLINE __m512 gf_v_gelu_tanh_grad(__m512 x, const gf_lg512 *T)
  * one-input kernels (g is ignored, LOADG is GF_Z_NONE), GF_Z_CALLB for
  * backward = g * grad(x), one more rounding.  The tables T (TABTYPE, from
  * TABLOAD) are loaded into registers once: the exact family's 14 (of which
- * four spill under two vectors in flight), the logistic family's 2. */
-#define GF_Z_LOOP(CALL, V, TABTYPE, TABLOAD, LOADG, LOADX, STORE)                \
+ * four spill under two vectors in flight), the logistic family's 2.
+ *
+ * stream != 0 (large outputs, chosen by the loops: _loops.pxi.tp): the
+ * elements before the first vector-aligned y go through one masked vector,
+ * every whole vector after that is written with a non-temporal store
+ * (STREAM: no read of the destination line, no cache pollution), and an
+ * sfence orders those stores before the function returns.  Which store
+ * writes a lane never changes its value. */
+#define GF_Z_LOOP(CALL, V, TABTYPE, TABLOAD, LOADG, LOADX, STORE, STREAM)        \
     do {                                                                       \
         const TABTYPE T = TABLOAD;                                             \
         const __mmask16 all = 0xffff;                                          \
         (void)g;                                                               \
         ptrdiff_t i = 0;                                                       \
+        if ((uintptr_t)y % sizeof(*y))                                         \
+            stream = 0;                 /* never aligned: store as usual */    \
+        if (stream) {                                                          \
+            const size_t vb = 16 * sizeof(*y);                                 \
+            i = (ptrdiff_t)((vb - (uintptr_t)y % vb) % vb / sizeof(*y));       \
+            if (i > n) i = n;                                                  \
+            if (i > 0) {                                                       \
+                __mmask16 m = (__mmask16)((1u << i) - 1u);                     \
+                STORE(m, y, CALL(V, LOADG(m, g), LOADX(m, x), &T));            \
+            }                                                                  \
+        }                                                                      \
         for (; i + 32 <= n; i += 32) {                                         \
+            GF_Z_PREFETCH(g, x, i); GF_Z_PREFETCH(g, x, i + 16);               \
             __m512 v0 = CALL(V, LOADG(all, g + i), LOADX(all, x + i), &T);     \
             __m512 v1 = CALL(V, LOADG(all, g + i + 16), LOADX(all, x + i + 16), &T); \
-            STORE(all, y + i, v0); STORE(all, y + i + 16, v1);                 \
+            GF_Z_PUT(STORE, STREAM, y + i, v0); GF_Z_PUT(STORE, STREAM, y + i + 16, v1); \
         }                                                                      \
         for (; i + 16 <= n; i += 16)                                           \
-            STORE(all, y + i, CALL(V, LOADG(all, g + i), LOADX(all, x + i), &T)); \
+            GF_Z_PUT(STORE, STREAM, y + i, CALL(V, LOADG(all, g + i), LOADX(all, x + i), &T)); \
         if (i < n) {                                                           \
             __mmask16 m = (__mmask16)((1u << (n - i)) - 1u);                   \
             STORE(m, y + i, CALL(V, LOADG(m, g + i), LOADX(m, x + i), &T));    \
         }                                                                      \
+        if (stream)                                                            \
+            _mm_sfence();                                                      \
+    } while (0)
+/* Software prefetch of the inputs 4 KiB ahead, element i's line of x (and
+ * of g when there is one).  The hardware prefetchers alone leave the kernels
+ * waiting on memory for arrays beyond the caches: 64M float32 elements on 2
+ * threads, streaming stores, gelu 3.0 -> 4.5 Gelem/s (gelu_tanh 2.8 -> 3.5);
+ * no measurable cost in cache.  A prefetch never faults, also past the end. */
+#define GF_Z_PREFETCH(g, x, i)                                                 \
+    do {                                                                       \
+        _mm_prefetch((const char *)((x) + (i)) + 4096, _MM_HINT_T0);           \
+        if (g) _mm_prefetch((const char *)((g) + (i)) + 4096, _MM_HINT_T0);    \
+    } while (0)
+/* a whole vector: streamed or stored (the test is loop-invariant) */
+#define GF_Z_PUT(STORE, STREAM, p, v)                                          \
+    do {                                                                       \
+        if (stream) STREAM((p), (v)); else STORE(all, (p), (v));               \
     } while (0)
 #define GF_Z_CALL1(V, g, x, T) V((x), (T))
 #define GF_Z_CALLB(V, g, x, T) _mm512_mul_ps((g), V((x), (T)))
@@ -426,8 +462,10 @@ GF_Z_INLINE __m512 gf_v_gelu_tanh_grad(__m512 x, const gf_lg512 *T)
  * plain unmasked moves */
 #define GF_Z_LD32(m, p) _mm512_maskz_loadu_ps((m), (p))
 #define GF_Z_ST32(m, p, v) _mm512_mask_storeu_ps((p), (m), (v))
+#define GF_Z_NT32(p, v) _mm512_stream_ps((p), (v))
 #define GF_Z_LD16(m, p) _mm512_cvtph_ps(_mm256_maskz_loadu_epi16((m), (p)))
 #define GF_Z_ST16(m, p, v) _mm256_mask_storeu_epi16((p), (m), _mm512_cvtps_ph((v), _MM_FROUND_TO_NEAREST_INT))
+#define GF_Z_NT16(p, v) _mm256_stream_si256((__m256i *)(void *)(p), _mm512_cvtps_ph((v), _MM_FROUND_TO_NEAREST_INT))
 /* bfloat16 (ml_dtypes; uint16_t, the upper half of a float32): widening is
  * exact; narrowing rounds to nearest even on the 16 dropped bits (a carry
  * into the exponent is the right answer, up to inf).  A NaN result stays a
@@ -444,39 +482,41 @@ GF_Z_INLINE __m256i gf_z_to_bf16(__m512 v)
     return _mm512_cvtepi32_epi16(_mm512_srli_epi32(r, 16));
 }
 #define GF_Z_STBF(m, p, v) _mm256_mask_storeu_epi16((p), (m), gf_z_to_bf16(v))
+#define GF_Z_NTBF(p, v) _mm256_stream_si256((__m256i *)(void *)(p), gf_z_to_bf16(v))
 #define GF_Z_NONE(m, p) _mm512_setzero_ps()
 
 /* the three array functions of family F (gf_v_F and gf_v_F_grad the vector
  * kernels; TAB, LOAD_F, LOAD_G their tables) for one element type (SFX f32:
- * float, f16: IEEE half, bf16: bfloat16, both as uint16_t) */
-#define GF_Z_ARRAYS(F, SFX, T, LD, ST, TAB, LOAD_F, LOAD_G)                     \
-static void gf_simd_##F##_##SFX(const T *x, T *y, ptrdiff_t n)                 \
+ * float, f16: IEEE half, bf16: bfloat16, both as uint16_t; LD, ST, NT its
+ * load, store and non-temporal store) */
+#define GF_Z_ARRAYS(F, SFX, T, LD, ST, NT, TAB, LOAD_F, LOAD_G)                 \
+static void gf_simd_##F##_##SFX(const T *x, T *y, ptrdiff_t n, int stream)     \
 {                                                                              \
     const T *g = NULL;                                                         \
-    GF_Z_LOOP(GF_Z_CALL1, gf_v_##F, TAB, LOAD_F, GF_Z_NONE, LD, ST);           \
+    GF_Z_LOOP(GF_Z_CALL1, gf_v_##F, TAB, LOAD_F, GF_Z_NONE, LD, ST, NT);       \
 }                                                                              \
-static void gf_simd_##F##_grad_##SFX(const T *x, T *y, ptrdiff_t n)            \
+static void gf_simd_##F##_grad_##SFX(const T *x, T *y, ptrdiff_t n, int stream) \
 {                                                                              \
     const T *g = NULL;                                                         \
-    GF_Z_LOOP(GF_Z_CALL1, gf_v_##F##_grad, TAB, LOAD_G, GF_Z_NONE, LD, ST);    \
+    GF_Z_LOOP(GF_Z_CALL1, gf_v_##F##_grad, TAB, LOAD_G, GF_Z_NONE, LD, ST, NT); \
 }                                                                              \
-static void gf_simd_##F##_backward_##SFX(const T *g, const T *x, T *y, ptrdiff_t n) \
+static void gf_simd_##F##_backward_##SFX(const T *g, const T *x, T *y, ptrdiff_t n, int stream) \
 {                                                                              \
-    GF_Z_LOOP(GF_Z_CALLB, gf_v_##F##_grad, TAB, LOAD_G, LD, LD, ST);           \
+    GF_Z_LOOP(GF_Z_CALLB, gf_v_##F##_grad, TAB, LOAD_G, LD, LD, ST, NT);       \
 }
 #define GF_Z_EXACT_TABS gf_tab512, gf_tab512_load(GF_V_MID, GF_V_C), gf_tab512_load(GF_H_MID, GF_H_C)
 #define GF_Z_LG_TABS gf_lg512, gf_lg512_load(), gf_lg512_load()
 /* one more expansion, so that the table arguments are split at their commas */
 #define GF_Z_ARRAYS_X(...) GF_Z_ARRAYS(__VA_ARGS__)
 
-GF_Z_ARRAYS_X(gelu, f32, float, GF_Z_LD32, GF_Z_ST32, GF_Z_EXACT_TABS)
-GF_Z_ARRAYS_X(gelu, f16, uint16_t, GF_Z_LD16, GF_Z_ST16, GF_Z_EXACT_TABS)
-GF_Z_ARRAYS_X(gelu, bf16, uint16_t, GF_Z_LDBF, GF_Z_STBF, GF_Z_EXACT_TABS)
-GF_Z_ARRAYS_X(gelu_tanh, f32, float, GF_Z_LD32, GF_Z_ST32, GF_Z_LG_TABS)
-GF_Z_ARRAYS_X(gelu_tanh, f16, uint16_t, GF_Z_LD16, GF_Z_ST16, GF_Z_LG_TABS)
-GF_Z_ARRAYS_X(gelu_tanh, bf16, uint16_t, GF_Z_LDBF, GF_Z_STBF, GF_Z_LG_TABS)
-GF_Z_ARRAYS_X(gelu_sigmoid, f32, float, GF_Z_LD32, GF_Z_ST32, GF_Z_LG_TABS)
-GF_Z_ARRAYS_X(gelu_sigmoid, f16, uint16_t, GF_Z_LD16, GF_Z_ST16, GF_Z_LG_TABS)
-GF_Z_ARRAYS_X(gelu_sigmoid, bf16, uint16_t, GF_Z_LDBF, GF_Z_STBF, GF_Z_LG_TABS)
+GF_Z_ARRAYS_X(gelu, f32, float, GF_Z_LD32, GF_Z_ST32, GF_Z_NT32, GF_Z_EXACT_TABS)
+GF_Z_ARRAYS_X(gelu, f16, uint16_t, GF_Z_LD16, GF_Z_ST16, GF_Z_NT16, GF_Z_EXACT_TABS)
+GF_Z_ARRAYS_X(gelu, bf16, uint16_t, GF_Z_LDBF, GF_Z_STBF, GF_Z_NTBF, GF_Z_EXACT_TABS)
+GF_Z_ARRAYS_X(gelu_tanh, f32, float, GF_Z_LD32, GF_Z_ST32, GF_Z_NT32, GF_Z_LG_TABS)
+GF_Z_ARRAYS_X(gelu_tanh, f16, uint16_t, GF_Z_LD16, GF_Z_ST16, GF_Z_NT16, GF_Z_LG_TABS)
+GF_Z_ARRAYS_X(gelu_tanh, bf16, uint16_t, GF_Z_LDBF, GF_Z_STBF, GF_Z_NTBF, GF_Z_LG_TABS)
+GF_Z_ARRAYS_X(gelu_sigmoid, f32, float, GF_Z_LD32, GF_Z_ST32, GF_Z_NT32, GF_Z_LG_TABS)
+GF_Z_ARRAYS_X(gelu_sigmoid, f16, uint16_t, GF_Z_LD16, GF_Z_ST16, GF_Z_NT16, GF_Z_LG_TABS)
+GF_Z_ARRAYS_X(gelu_sigmoid, bf16, uint16_t, GF_Z_LDBF, GF_Z_STBF, GF_Z_NTBF, GF_Z_LG_TABS)
 
 #endif

@@ -139,6 +139,56 @@ def test_parallel_thresholds():
     assert kernel.parallel_min() == saved
 
 
+SIMD_NAMES = [f + k for f in ("gelu", "gelu_tanh", "gelu_sigmoid") for k in ("", "_grad", "_backward")]
+
+
+def test_streaming_stores_same_bits():
+    """Large outputs are written with non-temporal stores (after a masked head
+    up to the first aligned vector): forced on for small arrays, every output
+    alignment, length, in place and on 2 threads give the same bits."""
+    kernel = gelu_fast._kernel
+    saved = kernel.stream_min_bytes()
+    assert saved == 16 << 20
+    info = gelu_fast.show_config(file=open(os.devnull, "w"))
+    assert info["stream_min_bytes"] == (saved if info["simd_kernels"] else None)
+    with pytest.raises(ValueError, match=">= 0"):
+        kernel._set_stream_min_bytes(-1)
+    assert kernel.stream_min_bytes() == saved
+    rng = np.random.default_rng(12)
+    dtypes = [np.float16, np.float32, np.float64] + ([gelu_fast._bfloat16] if gelu_fast._bfloat16 else [])
+    try:
+        for dtype in dtypes:
+            x = (5 * rng.standard_normal(20_011)).astype(dtype)
+            g = rng.standard_normal(20_011).astype(dtype)
+            x[:4] = [np.inf, -np.inf, np.nan, -0.0]
+            funcs = [getattr(gelu_fast, name) for name in SIMD_NAMES]
+            ref = [u(x) if u.nin == 1 else u(g, x) for u in funcs]
+            kernel._set_stream_min_bytes(0)
+            for u, r in zip(funcs, ref):
+                args = (x,) if u.nin == 1 else (g, x)
+                for nt in (1, 2):
+                    gelu_fast.set_num_threads(nt)
+                    buf = np.empty(x.size + 40, dtype)
+                    for off in (0, 1, 3, 8, 15, 16, 17, 31):
+                        for n in (0, 1, 15, 33, 1000, 20_011 - off):
+                            buf[...] = 7
+                            out = buf[off:off + n]
+                            u(*(a[:n] for a in args), out=out)
+                            np.testing.assert_array_equal(out.view(np.uint16 if out.itemsize == 2 else np.uint8),
+                                                          r[:n].view(np.uint16 if out.itemsize == 2 else np.uint8))
+                            # nothing written before or after the output
+                            assert (buf[:off].astype(np.float32) == 7).all()
+                            assert (buf[off + n:].astype(np.float32) == 7).all()
+                    inplace = x.copy()
+                    u(*args[:-1], inplace, out=inplace)
+                    np.testing.assert_array_equal(inplace.view(np.uint8), r.view(np.uint8))
+            kernel._set_stream_min_bytes(saved)
+    finally:
+        kernel._set_stream_min_bytes(saved)
+        gelu_fast.reset_num_threads()
+    assert kernel.stream_min_bytes() == saved
+
+
 def test_concurrent_python_threads():
     rng = np.random.default_rng(7)
     x = rng.standard_normal(300_000).astype(np.float32)

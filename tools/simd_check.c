@@ -128,10 +128,11 @@ static long double ulp16(long double v)
 }
 
 /* ---- the kernels under test ------------------------------------------------- */
-typedef void (*kern1)(const float *, float *, ptrdiff_t);
-typedef void (*kern2)(const float *, const float *, float *, ptrdiff_t);
-typedef void (*kern1h)(const uint16_t *, uint16_t *, ptrdiff_t);
-typedef void (*kern2h)(const uint16_t *, const uint16_t *, uint16_t *, ptrdiff_t);
+/* the last argument: streaming stores (0 everywhere but the layout check) */
+typedef void (*kern1)(const float *, float *, ptrdiff_t, int);
+typedef void (*kern2)(const float *, const float *, float *, ptrdiff_t, int);
+typedef void (*kern1h)(const uint16_t *, uint16_t *, ptrdiff_t, int);
+typedef void (*kern2h)(const uint16_t *, const uint16_t *, uint16_t *, ptrdiff_t, int);
 
 typedef struct {
     int fam, present;           /* present: this level's header has the kernels */
@@ -208,7 +209,7 @@ static void check_range(const family *F, int grad, uint64_t step, stats *out)
                     xs[m++] = fb(base + j);
             if (!m) continue;
             feclearexcept(FE_ALL_EXCEPT);
-            k(xs, ys, m);
+            k(xs, ys, m, 0);
             int fl = fetestexcept(BAD_FLAGS);
             for (int j = 0; j < m; j++) {
                 float x = xs[j], r = ys[j];
@@ -250,7 +251,7 @@ static void check_range(const family *F, int grad, uint64_t step, stats *out)
                 for (int j = 0; j < m; j++) {
                     float x = xs[j], r;
                     feclearexcept(FE_ALL_EXCEPT);
-                    k(&xs[j], &r, 1);
+                    k(&xs[j], &r, 1, 0);
                     int f1 = fetestexcept(BAD_FLAGS);
                     if (!f1) continue;
                     int ok;
@@ -302,10 +303,10 @@ static int check_specials(const family *F)
     for (unsigned i = 0; i < sizeof sv / sizeof sv[0]; i++) {
         float r1, r2;
         feclearexcept(FE_ALL_EXCEPT);
-        F->f(&sv[i].x, &r1, 1);
+        F->f(&sv[i].x, &r1, 1, 0);
         int f1 = fetestexcept(FE_ALL_EXCEPT & ~FE_INEXACT);
         feclearexcept(FE_ALL_EXCEPT);
-        F->grad(&sv[i].x, &r2, 1);
+        F->grad(&sv[i].x, &r2, 1, 0);
         int f2 = fetestexcept(FE_ALL_EXCEPT & ~FE_INEXACT);
         int ok = bf(r1) == bf(sv[i].f) && bf(r2) == bf(sv[i].grad) && !f1 && !f2;
         printf("  %s: x = %-5g f %-5g (flags 0x%x)  grad %-5g (flags 0x%x)  %s\n",
@@ -315,9 +316,9 @@ static int check_specials(const family *F)
     uint32_t nans[] = { 0x7fc00000u, 0xffc00000u, 0x7f800001u, 0xff800001u, 0x7fbfffffu, 0xffffffffu };
     for (unsigned i = 0; i < sizeof nans / 4; i++) {
         float x = fb(nans[i]), r1, r2, g = 1.0f, r3;
-        F->f(&x, &r1, 1);
-        F->grad(&x, &r2, 1);
-        F->backward(&g, &x, &r3, 1);
+        F->f(&x, &r1, 1, 0);
+        F->grad(&x, &r2, 1, 0);
+        F->backward(&g, &x, &r3, 1, 0);
         int ok = isnan(r1) && isnan(r2) && isnan(r3);
         if (!ok) printf("  %s: x = 0x%08x: f %g grad %g backward %g  WRONG\n", name, nans[i], r1, r2, r3);
         bad += !ok;
@@ -329,9 +330,9 @@ static int check_specials(const family *F)
     for (unsigned i = 0; i < sizeof big / 4; i++) {
         float r, g = 0.5f;
         feclearexcept(FE_ALL_EXCEPT);
-        if (big[i] >= 0 || fabsf(big[i]) < 1 || isinf(big[i])) F->f(&big[i], &r, 1);   /* f(x < -1) may underflow */
-        F->grad(&big[i], &r, 1);
-        F->backward(&g, &big[i], &r, 1);
+        if (big[i] >= 0 || fabsf(big[i]) < 1 || isinf(big[i])) F->f(&big[i], &r, 1, 0);   /* f(x < -1) may underflow */
+        F->grad(&big[i], &r, 1, 0);
+        F->backward(&g, &big[i], &r, 1, 0);
         int f = fetestexcept(FE_UNDERFLOW | FE_OVERFLOW | FE_INVALID | FE_DIVBYZERO);
         if (f && !(big[i] <= F->tail && isfinite(big[i]) && f == FE_UNDERFLOW)) {
             printf("  %s: x = %g raised flags 0x%x  WRONG\n", name, big[i], f);
@@ -350,8 +351,8 @@ static int check_f16(const family *F)
     static uint16_t xs[65536], y1[65536], y2[65536], gs[65536], y3[65536];
     const char *name = family_name[F->fam];
     for (int i = 0; i < 65536; i++) xs[i] = (uint16_t)i;
-    F->f16(xs, y1, 65536);
-    F->grad16(xs, y2, 65536);
+    F->f16(xs, y1, 65536, 0);
+    F->grad16(xs, y2, 65536, 0);
     double m1 = 0, m2 = 0, m2r = 0; int a1 = 0, a2 = 0, a2r = 0, bad = 0;
     for (int i = 0; i < 65536; i++) {
         float x = h2f(xs[i]);
@@ -380,10 +381,10 @@ static int check_f16(const family *F)
     long mism = 0;
     for (int rep = 0; rep < 8; rep++) {
         for (int i = 0; i < 65536; i++) gs[i] = (uint16_t)(rand() & 0xffff);
-        F->backward16(gs, xs, y3, 65536);
+        F->backward16(gs, xs, y3, 65536, 0);
         for (int i = 0; i < 65536; i++) {
             float g = h2f(gs[i]), gr, xf = h2f(xs[i]);
-            F->grad(&xf, &gr, 1);
+            F->grad(&xf, &gr, 1, 0);
             float r = g * gr;
             uint16_t want = (uint16_t)_mm_extract_epi16(_mm_cvtps_ph(_mm_set_ss(r), _MM_FROUND_TO_NEAREST_INT), 0);
             if (want != y3[i] && !(isnan(r) && isnan(h2f(y3[i])))) mism++;
@@ -408,29 +409,38 @@ static int check_backward_and_tails(const family *F)
         if (i % 5) g[i] = (float)rand() / RAND_MAX - 0.5f;
     }
     long mism = 0;
-    F->grad(x, gr, N);
-    F->backward(g, x, y, N);
+    F->grad(x, gr, N, 0);
+    F->backward(g, x, y, N, 0);
     for (int i = 0; i < N; i++) {
         float w = g[i] * gr[i];
         if (bf(w) != bf(y[i]) && !(isnan(w) && isnan(y[i]))) mism++;
     }
     printf("%s backward f32 vs g*grad rounded once: %ld mismatches in %d\n", name, mism, N);
-    /* every offset 0..63 and length 0..200: same bits as the long run; in place too */
+    /* every offset 0..63 and length 0..200: same bits as the long run; in
+     * place, and with streaming stores at every output alignment, too */
     long tail = 0;
-    F->f(x, y, N);
+    F->f(x, y, N, 0);
     for (int off = 0; off < 64; off++)
         for (int len = 0; len <= 200; len++) {
-            F->f(x + off, y2, len);
+            F->f(x + off, y2, len, 0);
             for (int i = 0; i < len; i++) tail += bf(y2[i]) != bf(y[off + i]);
             memcpy(y2, x + off, len * 4);
-            F->grad(y2, y2, len);           /* in place */
+            F->grad(y2, y2, len, 0);           /* in place */
             for (int i = 0; i < len; i++) tail += bf(y2[i]) != bf(gr[off + i]);
+            /* streaming stores, the output at every alignment */
+            F->f(x + off, y2 + off % 16, len, 1);
+            for (int i = 0; i < len; i++) tail += bf(y2[off % 16 + i]) != bf(y[off + i]);
+            F->backward(g + off, x + off, y2 + (off + 5) % 16, len, 1);
+            for (int i = 0; i < len; i++) {
+                float w = g[off + i] * gr[off + i], v = y2[(off + 5) % 16 + i];
+                tail += bf(w) != bf(v) && !(isnan(w) && isnan(v));
+            }
         }
     /* y starting before x, overlapping (as NumPy may do) */
     memcpy(y2 + 7, x, 1000 * 4);
-    F->f(y2 + 7, y2, 1000);
+    F->f(y2 + 7, y2, 1000, 0);
     for (int i = 0; i < 1000; i++) tail += bf(y2[i]) != bf(y[i]);
-    printf("%s position/length/in-place/overlap independence: %ld differences\n", name, tail);
+    printf("%s position/length/in-place/overlap/streaming independence: %ld differences\n", name, tail);
     free(x); free(g); free(y); free(y2); free(gr);
     return (mism != 0) + (tail != 0);
 }
@@ -463,11 +473,11 @@ static void timing(const family *F)
             for (int k = 0; k < 5; k++) {
                 double t0 = now();
                 for (int j = 0; j < INNER; j++) {
-                    if (k == 0) F->f(x, y, N);
-                    if (k == 1) F->grad(x, y, N);
-                    if (k == 2) F->backward(g, x, y, N);
-                    if (k == 3) F->f(y, y, N);
-                    if (k == 4) F->f16(xh, yh, N);
+                    if (k == 0) F->f(x, y, N, 0);
+                    if (k == 1) F->grad(x, y, N, 0);
+                    if (k == 2) F->backward(g, x, y, N, 0);
+                    if (k == 3) F->f(y, y, N, 0);
+                    if (k == 4) F->f16(xh, yh, N, 0);
                 }
                 t[k][r] = (now() - t0) / INNER;
             }
