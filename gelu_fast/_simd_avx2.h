@@ -260,7 +260,8 @@ static inline __m256 gf_a2_lg_t_reduce(__m256 am, __m256 y, __m256 yl, __m256 *k
     return gf_a2_lg_reduce(*kd, am, bh, bl);
 }
 
-/* P = 2**floor(kf) clamped at 2**-64; P + th = d1 + d1l exactly; d = fl(d1 + c) */
+/* P = 2**floor(kf) clamped at 2**-64 (negligible below); P + th = d1 + d1l
+ * exactly; d = fl(d1 + c) */
 static inline __m256 gf_a2_lg_den(gf_a2_lg_exp e, __m256 *d1, __m256 *d1l)
 {
     __m256 p = _mm256_mul_ps(_mm256_max_ps(e.s, GF_A2_F(1.0f)), GF_A2_F(0x1p-64f));

@@ -292,13 +292,14 @@ GF_Z_INLINE __m512 gf_lg_t_reduce(__m512 a, __mmask16 m, __m512 y, __m512 yl, __
     return gf_lg_reduce(*kd, kf, a, m, bh, bl);
 }
 
-/* P = 2**floor(kf), kf clamped at -64 (P exp(z) > 2**64 there, P is negligible
- * and stays normal); P + th = d1 + d1l exactly, d = fl(d1 + c) */
-GF_Z_INLINE __m512 gf_lg_den(gf_lg_exp512 e, __m512 *p, __m512 *d1, __m512 *d1l)
+/* P = 2**floor(kf), kf clamped at -64 (below, P is negligible next to
+ * E >= 1/2, and the clamped P stays normal); P + th = d1 + d1l exactly,
+ * d = fl(d1 + c) */
+GF_Z_INLINE __m512 gf_lg_den(gf_lg_exp512 e, __m512 *d1, __m512 *d1l)
 {
-    *p = _mm512_scalef_ps(GF_Z_SET(1.0f), _mm512_max_ps(e.kf, GF_Z_SET(-64.0f)));
-    *d1 = _mm512_add_ps(e.th, *p);
-    *d1l = _mm512_sub_ps(*p, _mm512_sub_ps(*d1, e.th));
+    __m512 p = _mm512_scalef_ps(GF_Z_SET(1.0f), _mm512_max_ps(e.kf, GF_Z_SET(-64.0f)));
+    *d1 = _mm512_add_ps(e.th, p);
+    *d1l = _mm512_sub_ps(p, _mm512_sub_ps(*d1, e.th));
     return _mm512_add_ps(*d1, e.c);
 }
 
@@ -306,7 +307,7 @@ GF_Z_INLINE __m512 gf_lg_den(gf_lg_exp512 e, __m512 *p, __m512 *d1, __m512 *d1l)
 GF_Z_INLINE __m512 gf_lg_f(__m512 x, __m512 a, gf_lg_exp512 e)
 {
     __mmask16 live = _mm512_cmp_ps_mask(x, GF_Z_SET(-INFINITY), _CMP_NEQ_UQ);
-    __m512 p, d1, d1l, d = gf_lg_den(e, &p, &d1, &d1l);
+    __m512 d1, d1l, d = gf_lg_den(e, &d1, &d1l);
     __m512 y0 = _mm512_rcp14_ps(d);
     __m512 q0 = _mm512_mul_ps(a, y0);
     /* a - q0 (P + th + c) = (a - q0 d1) - q0 (c + d1l) */
@@ -320,7 +321,7 @@ GF_Z_INLINE __m512 gf_lg_f(__m512 x, __m512 a, gf_lg_exp512 e)
 GF_Z_INLINE __m512 gf_lg_grad(__m512 x, __m512 azh, __m512 azl, gf_lg_exp512 e)
 {
     __mmask16 live = _mm512_cmp_ps_mask(x, GF_Z_SET(-INFINITY), _CMP_NEQ_UQ);
-    __m512 p, d1, d1l, d = gf_lg_den(e, &p, &d1, &d1l);
+    __m512 d1, d1l, d = gf_lg_den(e, &d1, &d1l);
     __m512 dl = _mm512_add_ps(d1l, _mm512_sub_ps(e.c, _mm512_sub_ps(d, d1)));   /* P + E = d + dl */
     /* E azh = eh + el */
     __m512 eh = _mm512_fmadd_ps(e.c, azh, _mm512_mul_ps(e.th, azh));

@@ -1,27 +1,35 @@
 /*
  * tools/simd_check.c -- exhaustive check and timing of the explicit-SIMD
  * float32/float16 kernels (gelu_fast/_simd.h: _simd_avx512.h with
- * -march=x86-64-v4, _simd_avx2.h with -march=x86-64-v3).  Not part of the
- * package build.
+ * -march=x86-64-v4, _simd_avx2.h with -march=x86-64-v3) of the three
+ * families: gelu, gelu_tanh, gelu_sigmoid (each f, f_grad, f_backward).
+ * Not part of the package build.
  *
  *   gcc -O2 -march=x86-64-v4 -ffp-contract=off -fopenmp -Igelu_fast \
  *       tools/simd_check.c -o /tmp/simd_check -lm
- *   /tmp/simd_check            all checks (every float32 input; minutes)
+ *   /tmp/simd_check            all checks (every float32 input; ~10 minutes
+ *                              per family on 2 cores)
  *   /tmp/simd_check quick      every 97th float32 bit pattern
  *   /tmp/simd_check time       timing only
+ *   /tmp/simd_check all gelu_tanh gelu_sigmoid   only these families
  *
  * Reference: long double (x87, 64-bit significand):
  *   gelu(x) = x*Phi(x),  gelu_grad(x) = Phi(x) + x*phi(x),
- *   Phi(x) = erfcl(-x/sqrt2)/2,  phi(x) = expl(-x*x/2)/sqrt(2 pi).
+ *   Phi(x) = erfcl(-x/sqrt2)/2,  phi(x) = expl(-x*x/2)/sqrt(2 pi);
+ *   the approximations x*s(z), s(z) + x*z'(x)*s(z)*(1 - s(z)), s(z) and
+ *   1 - s(z) from expl(-|z|), z = 2 sqrt(2/pi) (x + 0.044715 x**3) or
+ *   1.702 x (the decimals as long double).
  * For speed every input is first measured against the same formulas in
- * double (erfc/exp: relative error ~2**-45 after the amplification 2z**2 of
- * the rounding of x/sqrt2, i.e. < 1e-5 ULP), and every input whose error so
- * measured exceeds 1.3 (ULP, or the term-relative measure) is measured again
- * against long double; the maxima reported are long-double ones.
+ * double (erfc/exp: relative error ~2**-45 after the amplification of the
+ * rounding of x/sqrt2 or of z, i.e. < 1e-5 ULP), and every input whose error
+ * so measured exceeds 1.3 (ULP, or the term-relative measure) is measured
+ * again against long double; the maxima reported are long-double ones.
  * Error in ULPs of the exact value in float32 (ULP of a subnormal = 2**-149).
- * gelu_grad is also measured relative to its terms (its bound near the zero
- * at x ~ -0.7518):  |err| / (ulp(exact) + 2**-24 (|Phi(x)| + |x phi(x)|)),
- * which is <= 2 exactly when |err| <= 2 ulp + 2**-23 (|Phi| + |x phi|).
+ * Each derivative f' = a + b is also measured relative to its terms (its
+ * bound near the zero, x ~ -0.75):  |err| / (ulp(exact) + 2**-24 (|a| + |b|)),
+ * which is <= 2 exactly when |err| <= 2 ulp + 2**-23 (|a| + |b|), and in
+ * plain ULP where the terms do not cancel (|f'| >= (|a| + |b|)/2): both
+ * bounded by 2.
  *
  * The kernels run on arrays of 4096 consecutive bit patterns (2 threads,
  * OpenMP); the FP exception flags are read after each array, and if any of
@@ -30,8 +38,9 @@
  * overflow or divide-by-zero, invalid only for NaN input, underflow only
  * where the exact result is nonzero and below FLT_MIN in magnitude.
  * Also checked: NaN -> NaN, special values, backward = g*grad rounded once
- * (bitwise, random g), float16 over all 65536 inputs (<= 1 ULP of float16),
- * and that results do not depend on position/length/alignment (tail paths).
+ * (bitwise, random g), float16 over all 65536 inputs (<= 1 ULP of float16,
+ * term-relative for the derivatives), and that results do not depend on
+ * position/length/alignment (tail paths).
  */
 #include <fenv.h>
 #include <float.h>
