@@ -108,7 +108,10 @@
  *    zero-masked to x != -inf: there a = NEG would underflow, while the
  *    results -0 are exact; finite x below -NEG underflow as they must.  No
  *    other intermediate is subnormal (P clamped; a tiny: step 1), so no
- *    false underflow and no microcode assists; NaN propagates through
+ *    false underflow and no microcode assists (for tiny a, where d = 2,
+ *    this relies on vrcp14ps(2) = 1/2 exactly, which simd_check verifies
+ *    on the machine it runs on; otherwise the residual a (1 - 2 y) of
+ *    a < 2**-112 would be subnormal, the result still right); NaN propagates through
  *    max(x, -0) (f) or through a, kf and the scaling (f').  x = -0 takes the
  *    x < 0 forms: f(-0) = -0, f'(+-0) = 1/2.
  *
