@@ -3,7 +3,9 @@
  *
  * The float32 loops (and the float16 ones, through them) have hand-written
  * vector kernels, one header per instruction set, each with the same
- * functions (contiguous arrays, any length and alignment, in place allowed):
+ * functions (contiguous arrays, any length and alignment, in place allowed;
+ * the last argument asks for streaming stores, which the loops set for large
+ * outputs -- the values are the same either way):
  *
  *     _simd_avx512.h   x86-64-v4: 16 lanes, tables in zmm registers
  *                      (vpermps, vpermt2ps), masked tails, vscalefps; the
