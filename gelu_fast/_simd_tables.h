@@ -16,7 +16,8 @@
  *     are the factors of exp(-a**2/2), V(a) = a Q(a) exp(a**2/2) (gelu) and
  *     H(a) = a/sqrt(2 pi) - Q(a) exp(a**2/2) (gelu_grad), so the exponential
  *     depends on a*a alone and runs in parallel with the polynomial:
- *     |r| <= ln 2, degree 6, with its own constants (12-bit L_HI).
+ *     |r| <= ln 2, degree 6, with its own constants (16-bit L, no
+ *     low part: the tables absorb the difference).
  *   GF_T8_*, GF_L_HI, GF_L_LO, GF_INV_L, GF_CLAMP_NEG: _simd_avx2.h.
  *     _mm256_permutevar8x32_ps indexes 8 entries: 8 intervals (widths 1/2
  *     to 4, one mantissa bit), degree 7 (the wider intervals need it).
@@ -48,91 +49,96 @@
  * u = a + 1 in [1, 16).  u in [1, 2) has biased exponent 127 (low bits 3),
  * so a in [0, 1) is intervals 24..31 and interval 0 starts at a = 1.  Each
  * is fitted on [lo - 2**-20, hi + 2**-20] (fl(a + 1) may round across an
- * edge).  Error of the rounded polynomials per interval: V relative, H
- * relative to S(a) = a/sqrt(2 pi) + Q(a) exp(a**2/2):
- *   [ 0] a in [ 1.000,  1.250)  (u in [ 2.000,  2.250)):  V 2**-30.0,  H 2**-31.7
- *   [ 1] a in [ 1.250,  1.500)  (u in [ 2.250,  2.500)):  V 2**-30.7,  H 2**-28.1
- *   [ 2] a in [ 1.500,  1.750)  (u in [ 2.500,  2.750)):  V 2**-31.9,  H 2**-30.9
- *   [ 3] a in [ 1.750,  2.000)  (u in [ 2.750,  3.000)):  V 2**-30.3,  H 2**-31.0
- *   [ 4] a in [ 2.000,  2.250)  (u in [ 3.000,  3.250)):  V 2**-32.8,  H 2**-31.6
- *   [ 5] a in [ 2.250,  2.500)  (u in [ 3.250,  3.500)):  V 2**-31.6,  H 2**-31.4
- *   [ 6] a in [ 2.500,  2.750)  (u in [ 3.500,  3.750)):  V 2**-32.8,  H 2**-33.3
- *   [ 7] a in [ 2.750,  3.000)  (u in [ 3.750,  4.000)):  V 2**-30.8,  H 2**-33.0
- *   [ 8] a in [ 3.000,  3.500)  (u in [ 4.000,  4.500)):  V 2**-30.4,  H 2**-31.5
- *   [ 9] a in [ 3.500,  4.000)  (u in [ 4.500,  5.000)):  V 2**-31.3,  H 2**-30.6
- *   [10] a in [ 4.000,  4.500)  (u in [ 5.000,  5.500)):  V 2**-31.7,  H 2**-30.9
- *   [11] a in [ 4.500,  5.000)  (u in [ 5.500,  6.000)):  V 2**-33.0,  H 2**-32.9
- *   [12] a in [ 5.000,  5.500)  (u in [ 6.000,  6.500)):  V 2**-31.9,  H 2**-31.2
- *   [13] a in [ 5.500,  6.000)  (u in [ 6.500,  7.000)):  V 2**-31.3,  H 2**-33.7
- *   [14] a in [ 6.000,  6.500)  (u in [ 7.000,  7.500)):  V 2**-29.5,  H 2**-31.2
- *   [15] a in [ 6.500,  7.000)  (u in [ 7.500,  8.000)):  V 2**-34.8,  H 2**-31.1
- *   [16] a in [ 7.000,  8.000)  (u in [ 8.000,  9.000)):  V 2**-31.6,  H 2**-33.1
- *   [17] a in [ 8.000,  9.000)  (u in [ 9.000, 10.000)):  V 2**-30.1,  H 2**-30.3
- *   [18] a in [ 9.000, 10.000)  (u in [10.000, 11.000)):  V 2**-31.7,  H 2**-30.0
- *   [19] a in [10.000, 11.000)  (u in [11.000, 12.000)):  V 2**-31.1,  H 2**-29.9
- *   [20] a in [11.000, 12.000)  (u in [12.000, 13.000)):  V 2**-35.9,  H 2**-31.5
- *   [21] a in [12.000, 13.000)  (u in [13.000, 14.000)):  V 2**-31.1,  H 2**-32.3
- *   [22] a in [13.000, 14.000)  (u in [14.000, 15.000)):  V 2**-33.2,  H 2**-31.5
- *   [23] a in [14.000, 14.900]  (u in [15.000, 16.000)):  V 2**-31.9,  H 2**-33.6
+ * edge).  The reduction: k = round(a*a/GF_V_L), r = a*a - k GF_V_L and
+ *   exp(-a**2/2) = 2**-k exp(-r ln2/GF_V_L) exp(-beta a**2),
+ *   beta = 1/2 - ln2/GF_V_L = 4.279e-04;
+ * the tables hold V* = 2**64 exp(-beta a**2) V and H* likewise.  Error of the
+ * rounded polynomials per interval: V* relative, H* relative to
+ * S* = 2**64 exp(-beta a**2) (a/sqrt(2 pi) + Q(a) exp(a**2/2)):
+ *   [ 0] a in [ 1.000,  1.250)  (u in [ 2.000,  2.250)):  V 2**-30.0,  H 2**-29.6
+ *   [ 1] a in [ 1.250,  1.500)  (u in [ 2.250,  2.500)):  V 2**-30.8,  H 2**-31.4
+ *   [ 2] a in [ 1.500,  1.750)  (u in [ 2.500,  2.750)):  V 2**-31.5,  H 2**-32.0
+ *   [ 3] a in [ 1.750,  2.000)  (u in [ 2.750,  3.000)):  V 2**-32.3,  H 2**-30.8
+ *   [ 4] a in [ 2.000,  2.250)  (u in [ 3.000,  3.250)):  V 2**-33.2,  H 2**-31.4
+ *   [ 5] a in [ 2.250,  2.500)  (u in [ 3.250,  3.500)):  V 2**-32.9,  H 2**-33.0
+ *   [ 6] a in [ 2.500,  2.750)  (u in [ 3.500,  3.750)):  V 2**-33.7,  H 2**-33.3
+ *   [ 7] a in [ 2.750,  3.000)  (u in [ 3.750,  4.000)):  V 2**-33.2,  H 2**-31.5
+ *   [ 8] a in [ 3.000,  3.500)  (u in [ 4.000,  4.500)):  V 2**-30.2,  H 2**-30.6
+ *   [ 9] a in [ 3.500,  4.000)  (u in [ 4.500,  5.000)):  V 2**-31.1,  H 2**-30.9
+ *   [10] a in [ 4.000,  4.500)  (u in [ 5.000,  5.500)):  V 2**-32.6,  H 2**-32.8
+ *   [11] a in [ 4.500,  5.000)  (u in [ 5.500,  6.000)):  V 2**-33.4,  H 2**-31.8
+ *   [12] a in [ 5.000,  5.500)  (u in [ 6.000,  6.500)):  V 2**-33.7,  H 2**-33.1
+ *   [13] a in [ 5.500,  6.000)  (u in [ 6.500,  7.000)):  V 2**-34.8,  H 2**-31.4
+ *   [14] a in [ 6.000,  6.500)  (u in [ 7.000,  7.500)):  V 2**-35.7,  H 2**-31.7
+ *   [15] a in [ 6.500,  7.000)  (u in [ 7.500,  8.000)):  V 2**-33.1,  H 2**-34.3
+ *   [16] a in [ 7.000,  8.000)  (u in [ 8.000,  9.000)):  V 2**-31.8,  H 2**-31.6
+ *   [17] a in [ 8.000,  9.000)  (u in [ 9.000, 10.000)):  V 2**-32.8,  H 2**-31.6
+ *   [18] a in [ 9.000, 10.000)  (u in [10.000, 11.000)):  V 2**-33.9,  H 2**-33.1
+ *   [19] a in [10.000, 11.000)  (u in [11.000, 12.000)):  V 2**-34.4,  H 2**-31.4
+ *   [20] a in [11.000, 12.000)  (u in [12.000, 13.000)):  V 2**-35.6,  H 2**-34.8
+ *   [21] a in [12.000, 13.000)  (u in [13.000, 14.000)):  V 2**-35.0,  H 2**-33.6
+ *   [22] a in [13.000, 14.000)  (u in [14.000, 15.000)):  V 2**-33.5,  H 2**-31.3
+ *   [23] a in [14.000, 14.900]  (u in [15.000, 16.000)):  V 2**-34.0,  H 2**-32.5
  *   [24] a in [ 0.000,  0.125)  (u in [ 1.000,  1.125)):  V 2**-28.0,  H 2**-31.8
- *   [25] a in [ 0.125,  0.250)  (u in [ 1.125,  1.250)):  V 2**-29.8,  H 2**-31.1
- *   [26] a in [ 0.250,  0.375)  (u in [ 1.250,  1.375)):  V 2**-31.7,  H 2**-30.1
- *   [27] a in [ 0.375,  0.500)  (u in [ 1.375,  1.500)):  V 2**-29.2,  H 2**-30.6
- *   [28] a in [ 0.500,  0.625)  (u in [ 1.500,  1.625)):  V 2**-31.7,  H 2**-30.8
- *   [29] a in [ 0.625,  0.750)  (u in [ 1.625,  1.750)):  V 2**-30.8,  H 2**-30.6
- *   [30] a in [ 0.750,  0.875)  (u in [ 1.750,  1.875)):  V 2**-31.4,  H 2**-28.5
- *   [31] a in [ 0.875,  1.000)  (u in [ 1.875,  2.000)):  V 2**-30.7,  H 2**-31.4
- * V(a) = a Q(a) exp(a**2/2) ~= sum_j GF_V_C[j][i] t**j, t = a - GF_V_MID[i]:
- *   gelu(x) = max(x, 0) - exp(-a**2/2) V(a); largest error 2**-28.0 (interval 24).
- * H(a) = a/sqrt(2 pi) - Q(a) exp(a**2/2) ~= sum_j GF_H_C[j][i] t**j,
+ *   [25] a in [ 0.125,  0.250)  (u in [ 1.125,  1.250)):  V 2**-30.6,  H 2**-31.9
+ *   [26] a in [ 0.250,  0.375)  (u in [ 1.250,  1.375)):  V 2**-31.8,  H 2**-30.2
+ *   [27] a in [ 0.375,  0.500)  (u in [ 1.375,  1.500)):  V 2**-31.4,  H 2**-32.6
+ *   [28] a in [ 0.500,  0.625)  (u in [ 1.500,  1.625)):  V 2**-32.5,  H 2**-30.5
+ *   [29] a in [ 0.625,  0.750)  (u in [ 1.625,  1.750)):  V 2**-31.2,  H 2**-31.0
+ *   [30] a in [ 0.750,  0.875)  (u in [ 1.750,  1.875)):  V 2**-32.9,  H 2**-30.4
+ *   [31] a in [ 0.875,  1.000)  (u in [ 1.875,  2.000)):  V 2**-32.5,  H 2**-30.6
+ * V(a) = a Q(a) exp(a**2/2); V*(a) ~= sum_j GF_V_C[j][i] t**j, t = a - GF_V_MID[i]:
+ *   gelu(x) = max(x, 0) - 2**(-k-64) exp(-r ln2/GF_V_L) V*(a); largest error 2**-28.0 (interval 24).
+ * H(a) = a/sqrt(2 pi) - Q(a) exp(a**2/2); H*(a) ~= sum_j GF_H_C[j][i] t**j,
  *   t = a - GF_H_MID[i]: gelu_grad(x) = 1 + D (x >= 0), -D (x < 0),
- *   D = exp(-a**2/2) H(a); largest error relative to S 2**-28.1 (interval 1).
- * The constant terms are the float32 nearest V (H) at MID, a float32 within
- * 64 ulps of the middle where that rounding is smallest; interval 24,
- * [0, 1/8), expands at 0 with V(0) = 0 (no constant term: tiny a keep
- * relative accuracy) and H(0) = -1/2 exactly.
- * exp(-r/2) = 1 + r*P(r), P(r) = sum_j GF_VEXP_j r**j, |r| <= 0.69316
- *   (k = round(a*a/(2 ln 2))): relative error 2**-28.0 (3.70e-09).
+ *   D = 2**(-k-64) exp(-r ln2/GF_V_L) H*(a); largest error relative to S* 2**-29.6 (interval 0).
+ * The constant terms are the float32 nearest V* (H*) at MID, a float32 near
+ * the middle where that rounding is below 2**-34 (v_mid); interval 24,
+ * [0, 1/8), expands at 0 with V*(0) = 0 (no constant term: tiny a keep
+ * relative accuracy) and H*(0) = -2**63 exactly.
+ * exp(-r ln2/GF_V_L) = 1 + r*P(r), P(r) = sum_j GF_VEXP_j r**j, |r| <= 0.69378:
+ *   relative error 2**-28.0 (3.73e-09).
  * Errors measured on a grid of 601 points per interval (2001 for exp).
  */
 #define GF_V_DEG 5
 #define GF_H_DEG 5
 #define GF_VEXP_DEG 6
-#define GF_V_L_HI 0x1.62ep+0f   /* 2 ln 2 = L_HI + L_LO, L_HI with 12 bits */
-#define GF_V_L_LO 0x1.0bfbe8p-14f
-#define GF_V_INV_L 0x1.715476p-1f   /* 1/(2 ln 2) */
+#define GF_V_L 0x1.6332p+0f   /* ~2 ln 2, 16 bits: k*GF_V_L exact for k < 2**8 */
+#define GF_V_INV_L 0x1.71038ep-1f   /* 1/GF_V_L */
+#define GF_V_MAGIC_L -0x1.0a658p+24f   /* -1.5*2**23 * GF_V_L, exact */
+#define GF_V_SCALE 0x1p-64f   /* the V and H tables carry 2**64 */
 #define GF_V_CLAMP 0x1.dcccccp+3f   /* 14.9: clamp of |x| */
-#define GF_VEXP_0 -0x1p-1f
-#define GF_VEXP_1 0x1.fffff8p-4f
-#define GF_VEXP_2 -0x1.55548ep-6f
-#define GF_VEXP_3 0x1.555b96p-9f
-#define GF_VEXP_4 -0x1.123bcep-12f
-#define GF_VEXP_5 0x1.685346p-16f
+#define GF_VEXP_0 -0x1.ff8fd8p-2f
+#define GF_VEXP_1 0x1.ff1fc4p-4f
+#define GF_VEXP_2 -0x1.547396p-6f
+#define GF_VEXP_3 0x1.542abp-9f
+#define GF_VEXP_4 -0x1.115fcap-12f
+#define GF_VEXP_5 0x1.6b0e98p-16f
 /* gelu: expansion point per interval (t = a - MID) */
 GF_ALIGNED static const float GF_V_MID[32] = {
-    0x1.1fff9ap+0f, 0x1.5fffd2p+0f, 0x1.9ffff2p+0f, 0x1.e00074p+0f, 0x1.0fff84p+1f, 0x1.2ffff6p+1f, 0x1.4fffdp+1f, 0x1.70005ep+1f, 0x1.9fffb8p+1f, 0x1.e0004cp+1f, 0x1.0ffffp+2f, 0x1.30007p+2f, 0x1.4fffc4p+2f, 0x1.70005p+2f, 0x1.8fff86p+2f, 0x1.afffc4p+2f, 0x1.e0001p+2f, 0x1.100062p+3f, 0x1.300058p+3f, 0x1.500064p+3f, 0x1.6fffaap+3f, 0x1.90000ep+3f, 0x1.afff86p+3f, 0x1.ce66c8p+3f, 0x0p+0f, 0x1.800016p-3f, 0x1.400054p-2f, 0x1.bfff86p-2f, 0x1.1fffe6p-1f, 0x1.6p-1f, 0x1.9fffdep-1f, 0x1.e0004ap-1f,
+    0x1.1ffbp+0f, 0x1.6005p+0f, 0x1.9cfp+0f, 0x1.e0b8p+0f, 0x1.1000c4p+1f, 0x1.3076p+1f, 0x1.50023p+1f, 0x1.6fb4p+1f, 0x1.a001ep+1f, 0x1.df44p+1f, 0x1.0fe4p+2f, 0x1.2fffd6p+2f, 0x1.4fffd4p+2f, 0x1.7000ecp+2f, 0x1.900028p+2f, 0x1.afe4p+2f, 0x1.dffed8p+2f, 0x1.1000ep+3f, 0x1.30007ap+3f, 0x1.50001ep+3f, 0x1.6fffbep+3f, 0x1.8ffaap+3f, 0x1.afb6p+3f, 0x1.ce65cap+3f, 0x0p+0f, 0x1.800026p-3f, 0x1.3dap-2f, 0x1.c00022p-2f, 0x1.20024p-1f, 0x1.5ffe78p-1f, 0x1.a0088p-1f, 0x1.dffc9p-1f,
 };
 /* gelu: V coefficients, [power][interval]; relative error per interval: column V above, at most 2**-28.0 */
 GF_ALIGNED static const float GF_V_C[6][32] = {
-    {0x1.1a9fp-2f, 0x1.326fc8p-2f, 0x1.4484b6p-2f, 0x1.527a96p-2f, 0x1.5d6bf6p-2f, 0x1.661f32p-2f, 0x1.6d203ep-2f, 0x1.72d4ep-2f, 0x1.79917ep-2f, 0x1.802692p-2f, 0x1.84e448p-2f, 0x1.8867c2p-2f, 0x1.8b129ap-2f, 0x1.8d2422p-2f, 0x1.8ec634p-2f, 0x1.9015bp-2f, 0x1.919c6ap-2f, 0x1.93152ap-2f, 0x1.942216p-2f, 0x1.94e878p-2f, 0x1.957ed6p-2f, 0x1.95f378p-2f, 0x1.964fbp-2f, 0x1.96968p-2f, 0x0p+0f, 0x1.4caf2cp-4f, 0x1.fb271ap-4f, 0x1.463cacp-3f, 0x1.832476p-3f, 0x1.b67fc2p-3f, 0x1.e20d62p-3f, 0x1.0398a2p-2f},
-    {0x1.b65a36p-4f, 0x1.4a037ap-4f, 0x1.f9a668p-5f, 0x1.8998bap-5f, 0x1.36de44p-5f, 0x1.f199e2p-6f, 0x1.931e58p-6f, 0x1.4a3798p-6f, 0x1.f2f69ap-7f, 0x1.621f84p-7f, 0x1.031b8ep-7f, 0x1.852a08p-8f, 0x1.2ae316p-8f, 0x1.d418e4p-9f, 0x1.74d6f2p-9f, 0x1.2d6bcep-9f, 0x1.c0f9a8p-10f, 0x1.3ae6c2p-10f, 0x1.c9e9e2p-11f, 0x1.56ed16p-11f, 0x1.073d16p-11f, 0x1.9ca826p-12f, 0x1.494b62p-12f, 0x1.0d984ap-12f, 0x1p-1f, 0x1.7e9384p-2f, 0x1.3dae14p-2f, 0x1.097b84p-2f, 0x1.be70cap-3f, 0x1.7992fep-3f, 0x1.411facp-3f, 0x1.1293bap-3f},
-    {-0x1.0102b4p-4f, -0x1.6adf9ap-5f, -0x1.05259cp-5f, -0x1.7e9c5ap-6f, -0x1.1cee92p-6f, -0x1.aed6f2p-7f, -0x1.4a536cp-7f, -0x1.008d2ap-7f, -0x1.67140cp-8f, -0x1.cef1e6p-9f, -0x1.359b4ep-9f, -0x1.ab7c4ep-10f, -0x1.2f6b32p-10f, -0x1.b93e22p-11f, -0x1.47c08ep-11f, -0x1.f032bap-12f, -0x1.51017ap-12f, -0x1.a6913ep-13f, -0x1.1585p-13f, -0x1.7ac024p-14f, -0x1.0ae4d4p-14f, -0x1.8286cep-15f, -0x1.1e930ep-15f, -0x1.b781cap-16f, -0x1.988436p-2f, -0x1.217aa8p-2f, -0x1.d02e9p-3f, -0x1.76a5e4p-3f, -0x1.30547cp-3f, -0x1.f17cbap-4f, -0x1.990ce4p-4f, -0x1.5243f4p-4f},
-    {0x1.eb303p-6f, 0x1.476528p-6f, 0x1.bd7be6p-7f, 0x1.34eb6p-7f, 0x1.b4281cp-8f, 0x1.390b44p-8f, 0x1.c8598cp-9f, 0x1.5168eep-9f, 0x1.b7d52p-10f, 0x1.031e7ap-10f, 0x1.3e68f8p-11f, 0x1.95de72p-12f, 0x1.0b3016p-12f, 0x1.69dde2p-13f, 0x1.f69f2ap-14f, 0x1.64f03cp-14f, 0x1.bb588cp-15f, 0x1.f23dbp-16f, 0x1.28242cp-16f, 0x1.70d644p-17f, 0x1.ddc80ap-18f, 0x1.3ffb02p-18f, 0x1.b920d2p-19f, 0x1.3d1068p-19f, 0x1.ffeec4p-3f, 0x1.5a6584p-3f, 0x1.0d53cep-3f, 0x1.a5b1dap-4f, 0x1.4c5426p-4f, 0x1.078b4p-4f, 0x1.a4a602p-5f, 0x1.51b8dp-5f},
-    {-0x1.9a4166p-7f, -0x1.03690ep-7f, -0x1.4f45eap-8f, -0x1.ba71dp-9f, -0x1.29074cp-9f, -0x1.95cde8p-10f, -0x1.1a8c2ep-10f, -0x1.9025b8p-11f, -0x1.e85424p-12f, -0x1.080446p-12f, -0x1.2b5e56p-13f, -0x1.612bd4p-14f, -0x1.afc13ep-15f, -0x1.1258f2p-15f, -0x1.6acc8p-16f, -0x1.da901p-17f, -0x1.0fc562p-17f, -0x1.12ffcp-18f, -0x1.2619cp-19f, -0x1.4d226ep-20f, -0x1.8f9146p-21f, -0x1.f8d162p-22f, -0x1.3fc918p-22f, -0x1.bc4ce8p-23f, -0x1.0ebbb8p-3f, -0x1.61e45cp-4f, -0x1.0b9f88p-4f, -0x1.98205ap-5f, -0x1.3898f6p-5f, -0x1.e26cf2p-6f, -0x1.76b6e6p-6f, -0x1.256956p-6f},
-    {0x1.340d44p-8f, 0x1.72224ap-9f, 0x1.c7c95p-10f, 0x1.21d7e4p-10f, 0x1.75dff8p-11f, 0x1.dff0aap-12f, 0x1.3b2be6p-12f, 0x1.b2d03cp-13f, 0x1.f34312p-14f, 0x1.f23044p-15f, 0x1.057b4ep-15f, 0x1.20e58ap-16f, 0x1.436cc8p-17f, 0x1.818d54p-18f, 0x1.da7606p-19f, 0x1.32a0d8p-19f, 0x1.38dc32p-20f, 0x1.1d988cp-21f, 0x1.17096p-22f, 0x1.21ea2cp-23f, 0x1.3fceb4p-24f, 0x1.6c9bf2p-25f, 0x1.b770eap-26f, 0x1.1609a6p-26f, 0x1.c1eeb4p-5f, 0x1.3c627cp-5f, 0x1.d8808ep-6f, 0x1.5d0146p-6f, 0x1.fb5154p-7f, 0x1.ac1e4p-7f, 0x1.41501ap-7f, 0x1.de75f4p-8f},
+    {0x1.1a75dep+62f, 0x1.323202p+62f, 0x1.4365bcp+62f, 0x1.521b2p+62f, 0x1.5cbfacp+62f, 0x1.655e18p+62f, 0x1.6c0d84p+62f, 0x1.7179fcp+62f, 0x1.77dde4p+62f, 0x1.7dca36p+62f, 0x1.81e2fp+62f, 0x1.84a296p+62f, 0x1.8670dep+62f, 0x1.879004p+62f, 0x1.882a2ap+62f, 0x1.885c5p+62f, 0x1.880f8p+62f, 0x1.86cff2p+62f, 0x1.84d31ep+62f, 0x1.824038p+62f, 0x1.7f2ff4p+62f, 0x1.7bb372p+62f, 0x1.77de2p+62f, 0x1.73d6b8p+62f, 0x0p+0f, 0x1.4cadfp+60f, 0x1.f82d9cp+60f, 0x1.463626p+61f, 0x1.831918p+61f, 0x1.b667eep+61f, 0x1.e1effp+61f, 0x1.037ea6p+62f},
+    {0x1.b51044p+60f, 0x1.4846dep+60f, 0x1.fbce16p+59f, 0x1.8396acp+59f, 0x1.312f0cp+59f, 0x1.e336d4p+58f, 0x1.84d2bp+58f, 0x1.3b1e08p+58f, 0x1.cf3cfp+57f, 0x1.3a2f54p+57f, 0x1.a8f82ep+56f, 0x1.1c54dap+56f, 0x1.6e3d0ap+55f, 0x1.adca02p+54f, 0x1.88b7a2p+53f, 0x1.726b9p+49f, -0x1.9bb2dap+53f, -0x1.a66e4p+54f, -0x1.26773ep+55f, -0x1.6a74p+55f, -0x1.a47e44p+55f, -0x1.d799e2p+55f, -0x1.02a3e6p+56f, -0x1.16dbc8p+56f, 0x1p+63f, 0x1.7e8e9cp+62f, 0x1.3eb678p+62f, 0x1.096618p+62f, 0x1.be2ed2p+61f, 0x1.793ee8p+61f, 0x1.40abc4p+61f, 0x1.12112cp+61f},
+    {-0x1.01cd5p+60f, -0x1.6c5d1p+59f, -0x1.0ab1f6p+59f, -0x1.804f2p+58f, -0x1.1fe04ep+58f, -0x1.b2ff5ep+57f, -0x1.5016f4p+57f, -0x1.06e19cp+57f, -0x1.72668p+56f, -0x1.e79716p+55f, -0x1.4c2e32p+55f, -0x1.d7674ap+54f, -0x1.5aed08p+54f, -0x1.07bcecp+54f, -0x1.9d369ep+53f, -0x1.4cf92ep+53f, -0x1.f7c472p+52f, -0x1.766102p+52f, -0x1.29dddap+52f, -0x1.f2ef56p+51f, -0x1.b1ad0ap+51f, -0x1.82e7f2p+51f, -0x1.5f9058p+51f, -0x1.43f5f8p+51f, -0x1.988436p+62f, -0x1.21925cp+62f, -0x1.d251acp+61f, -0x1.76f46cp+61f, -0x1.30a90ap+61f, -0x1.f23708p+60f, -0x1.99c072p+60f, -0x1.530998p+60f},
+    {0x1.eb395ep+58f, 0x1.4761bep+58f, 0x1.c5aa66p+57f, 0x1.33c95ap+57f, 0x1.b4561p+56f, 0x1.37c184p+56f, 0x1.c89a2cp+55f, 0x1.529d6ap+55f, 0x1.b8397ap+54f, 0x1.04fd48p+54f, 0x1.3f837ep+53f, 0x1.96f92ap+52f, 0x1.0c3744p+52f, 0x1.6bee8cp+51f, 0x1.fad90ep+50f, 0x1.69bfe2p+50f, 0x1.c4acd2p+49f, 0x1.034baep+49f, 0x1.3e54b6p+48f, 0x1.a0cafp+47f, 0x1.2272eap+47f, 0x1.adf1cp+46f, 0x1.5163fp+46f, 0x1.18b828p+46f, 0x1.ff7e9ep+61f, 0x1.5a269cp+61f, 0x1.0e6942p+61f, 0x1.a57d8ep+60f, 0x1.4c2d16p+60f, 0x1.07785ep+60f, 0x1.a48502p+59f, 0x1.51b6acp+59f},
+    {-0x1.9a2382p+57f, -0x1.03527cp+57f, -0x1.561184p+56f, -0x1.b7f78ep+55f, -0x1.2905f8p+55f, -0x1.940cf8p+54f, -0x1.1a85acp+54f, -0x1.901344p+53f, -0x1.e8632ep+52f, -0x1.09ed66p+52f, -0x1.2becdep+51f, -0x1.615c8p+50f, -0x1.b05ecap+49f, -0x1.113fdcp+49f, -0x1.63817cp+48f, -0x1.d98f9ap+47f, -0x1.0ec2fcp+47f, -0x1.0ffffp+46f, -0x1.2348d8p+45f, -0x1.484ee8p+44f, -0x1.81d886p+43f, -0x1.d5632ap+42f, -0x1.257b46p+42f, -0x1.7f5fd6p+41f, -0x1.0e62d4p+61f, -0x1.61785p+60f, -0x1.0cc158p+60f, -0x1.974636p+59f, -0x1.385da4p+59f, -0x1.e22c46p+58f, -0x1.768c06p+58f, -0x1.24c6bep+58f},
+    {0x1.337176p+56f, 0x1.71e1d6p+55f, 0x1.cbcb1cp+54f, 0x1.2072bep+54f, 0x1.6fedfcp+53f, 0x1.dca098p+52f, 0x1.3b07bcp+52f, 0x1.a5bc1p+51f, 0x1.f322e6p+50f, 0x1.f08b9ap+49f, 0x1.0550ccp+49f, 0x1.1fc92cp+48f, 0x1.494e4ap+47f, 0x1.844da2p+46f, 0x1.dc2cccp+45f, 0x1.28c9ap+45f, 0x1.39a9a6p+44f, 0x1.1c0c92p+43f, 0x1.12f314p+42f, 0x1.291fc2p+41f, 0x1.3aefcep+40f, 0x1.7102acp+39f, 0x1.141bcep+39f, 0x1.21adbep+37f, 0x1.c12bd2p+59f, 0x1.404db6p+59f, 0x1.d9e072p+58f, 0x1.58b618p+58f, 0x1.02df4cp+58f, 0x1.a5dee8p+57f, 0x1.3300fap+57f, 0x1.b52beap+56f},
 };
 /* gelu_grad: expansion point per interval (t = a - MID) */
 GF_ALIGNED static const float GF_H_MID[32] = {
-    0x1.1fffb2p+0f, 0x1.5fff8p+0f, 0x1.9fffbp+0f, 0x1.e00014p+0f, 0x1.10003cp+1f, 0x1.2fffb4p+1f, 0x1.50006ap+1f, 0x1.700054p+1f, 0x1.a00062p+1f, 0x1.dfffeap+1f, 0x1.100018p+2f, 0x1.2fffccp+2f, 0x1.500048p+2f, 0x1.70007ep+2f, 0x1.8fffbcp+2f, 0x1.afffb2p+2f, 0x1.dfff8ap+2f, 0x1.0fffb6p+3f, 0x1.2fff9ap+3f, 0x1.4fffc2p+3f, 0x1.70004cp+3f, 0x1.8fffbep+3f, 0x1.b0000cp+3f, 0x1.ce65fep+3f, 0x0p+0f, 0x1.7fff8ep-3f, 0x1.400074p-2f, 0x1.c00056p-2f, 0x1.200056p-1f, 0x1.60002p-1f, 0x1.9fff8p-1f, 0x1.e0007cp-1f,
+    0x1.1ffbcp+0f, 0x1.60002cp+0f, 0x1.9fb6p+0f, 0x1.e1p+0f, 0x1.1001cp+1f, 0x1.2fe98p+1f, 0x1.50006ep+1f, 0x1.6fffcep+1f, 0x1.a0008p+1f, 0x1.dff92p+1f, 0x1.0ff34p+2f, 0x1.2fff68p+2f, 0x1.4fff24p+2f, 0x1.6fffdep+2f, 0x1.8f24p+2f, 0x1.b00042p+2f, 0x1.dcfp+2f, 0x1.0ffaep+3f, 0x1.30027p+3f, 0x1.501fp+3f, 0x1.6fff24p+3f, 0x1.8fff24p+3f, 0x1.b0012p+3f, 0x1.ce664ep+3f, 0x0p+0f, 0x1.7f34p-3f, 0x1.3ffc9p-2f, 0x1.bf54p-2f, 0x1.1fffd6p-1f, 0x1.5f24p-1f, 0x1.a0001cp-1f, 0x1.dffb2p-1f,
 };
-/* gelu_grad: H coefficients, [power][interval]; error relative to S per interval: column H above, at most 2**-28.1 */
+/* gelu_grad: H coefficients, [power][interval]; error relative to S per interval: column H above, at most 2**-29.6 */
 GF_ALIGNED static const float GF_H_C[6][32] = {
-    {0x1.a0b828p-3f, 0x1.52d7fap-2f, 0x1.d0224ap-2f, 0x1.24b954p-1f, 0x1.5fd578p-1f, 0x1.99b7b8p-1f, 0x1.d2a22ap-1f, 0x1.05605ep+0f, 0x1.2ee0a6p+0f, 0x1.655fdp+0f, 0x1.9b2c8p+0f, 0x1.d075a8p+0f, 0x1.02af02p+1f, 0x1.1cfd56p+1f, 0x1.372d7p+1f, 0x1.5146b4p+1f, 0x1.784a24p+1f, 0x1.ac1ea4p+1f, 0x1.dfcb34p+1f, 0x1.09ada4p+2f, 0x1.236b2ep+2f, 0x1.3d1f8ep+2f, 0x1.56ce22p+2f, 0x1.6f2e94p+2f, -0x1p-1f, -0x1.6efb7ep-2f, -0x1.160ee6p-2f, -0x1.843b9ap-3f, -0x1.c95696p-4f, -0x1.306b74p-5f, 0x1.1a2902p-5f, 0x1.a8565cp-4f},
-    {0x1.0b34cep-1f, 0x1.fe98fap-2f, 0x1.ec84p-2f, 0x1.de8e22p-2f, 0x1.d39c78p-2f, 0x1.cae984p-2f, 0x1.c3e84ap-2f, 0x1.be33c8p-2f, 0x1.b77714p-2f, 0x1.b0e21cp-2f, 0x1.ac245ap-2f, 0x1.a8a0f4p-2f, 0x1.a5f602p-2f, 0x1.a3e482p-2f, 0x1.a2427p-2f, 0x1.a0f2f8p-2f, 0x1.9f6c4p-2f, 0x1.9df384p-2f, 0x1.9ce696p-2f, 0x1.9c2032p-2f, 0x1.9b89cep-2f, 0x1.9b153p-2f, 0x1.9ab8f6p-2f, 0x1.9a7228p-2f, 0x1.988454p-1f, 0x1.6eee7ap-1f, 0x1.591f6cp-1f, 0x1.46f50ep-1f, 0x1.37bb1ep-1f, 0x1.2ae45cp-1f, 0x1.20010ap-1f, 0x1.16b7fcp-1f},
-    {-0x1.b659d8p-5f, -0x1.4a0532p-5f, -0x1.f9a6ecp-6f, -0x1.899912p-6f, -0x1.36dc7cp-6f, -0x1.f19b34p-7f, -0x1.931cep-7f, -0x1.4a3758p-7f, -0x1.f2f468p-8f, -0x1.621f6cp-8f, -0x1.031bacp-8f, -0x1.852c7ep-9f, -0x1.2ae10cp-9f, -0x1.d4186ap-10f, -0x1.74d1ccp-10f, -0x1.2d68ccp-10f, -0x1.c0f9ccp-11f, -0x1.3aec32p-11f, -0x1.c9fc82p-12f, -0x1.56dc2cp-12f, -0x1.07353cp-12f, -0x1.9ca82cp-13f, -0x1.49463p-13f, -0x1.0d9d3cp-13f, -0x1.00004ap-2f, -0x1.7e93aap-3f, -0x1.3dae08p-3f, -0x1.097b36p-3f, -0x1.be703ap-4f, -0x1.7992dap-4f, -0x1.411e44p-4f, -0x1.1293a6p-4f},
-    {0x1.56b0c2p-6f, 0x1.e3b8d8p-7f, 0x1.5c4658p-7f, 0x1.fe55d8p-8f, 0x1.7c061ap-8f, 0x1.1f550ap-8f, 0x1.b87de8p-9f, 0x1.561a58p-9f, 0x1.deb762p-10f, 0x1.34d316p-10f, 0x1.9c91fap-11f, 0x1.1d05b8p-11f, 0x1.953b56p-12f, 0x1.260908p-12f, 0x1.b50266p-13f, 0x1.496e6ep-13f, 0x1.c177aap-14f, 0x1.18fadep-14f, 0x1.71b0a4p-15f, 0x1.f8a974p-16f, 0x1.63776ep-16f, 0x1.0005cp-16f, 0x1.788922p-17f, 0x1.261614p-17f, 0x1.105e1p-3f, 0x1.82045ep-4f, 0x1.355b5ep-4f, 0x1.f361e4p-5f, 0x1.95a2d4p-5f, 0x1.4bd36p-5f, 0x1.109966p-5f, 0x1.c2d528p-6f},
-    {-0x1.ec5074p-8f, -0x1.45e158p-8f, -0x1.be20ccp-9f, -0x1.35a9fep-9f, -0x1.b53d42p-10f, -0x1.38a66ep-10f, -0x1.c881e2p-11f, -0x1.52c1ap-11f, -0x1.b97408p-12f, -0x1.046e7ap-12f, -0x1.3e53ecp-13f, -0x1.9628dap-14f, -0x1.0ceec4p-14f, -0x1.6a29dcp-15f, -0x1.030118p-15f, -0x1.6f6d2cp-16f, -0x1.be0e84p-17f, -0x1.eead72p-18f, -0x1.1c97a6p-18f, -0x1.8fb3bep-19f, -0x1.f38b32p-20f, -0x1.41f59ap-20f, -0x1.c6967ap-21f, -0x1.2f32d2p-21f, -0x1.ff0092p-5f, -0x1.5a9dc8p-5f, -0x1.0d7492p-5f, -0x1.a5fbf4p-6f, -0x1.4ca1cep-6f, -0x1.07c152p-6f, -0x1.afbe2p-7f, -0x1.518c7ap-7f},
-    {0x1.44658ep-9f, 0x1.c8e036p-10f, 0x1.e01fc6p-11f, 0x1.1ebe3cp-11f, 0x1.80527ap-12f, 0x1.f25d7ap-13f, 0x1.94377p-13f, 0x1.27948p-13f, 0x1.8f1624p-14f, 0x1.60351ep-15f, 0x1.1ad216p-15f, 0x1.11de5ep-16f, 0x1.7dcf5p-19f, 0x1.09764ep-17f, 0x1.1f9bd8p-18f, 0x1.587156p-17f, 0x1.9d104ep-20f, 0x1.649574p-20f, 0x1.2d02dcp-21f, 0x1.4572eep-22f, 0x1.c87488p-23f, 0x1.963638p-22f, 0x1.1ddc7ep-21f, -0x1.2e4898p-24f, 0x1.8b74bap-6f, 0x1.f59a78p-7f, 0x1.1d5e64p-6f, 0x1.b13738p-7f, 0x1.5ce1dap-7f, 0x1.182d9ep-9f, 0x1.bf84f8p-8f, 0x1.73b876p-8f},
+    {0x1.a06df2p+61f, 0x1.52932cp+62f, 0x1.cf0ebp+62f, 0x1.253704p+63f, 0x1.5f2a5ep+63f, 0x1.989352p+63f, 0x1.d14282p+63f, 0x1.0473bp+64f, 0x1.2d831ep+64f, 0x1.633558p+64f, 0x1.97ed1ep+64f, 0x1.cbfeb2p+64f, 0x1.ff4b66p+64f, 0x1.18fc02p+65f, 0x1.315a22p+65f, 0x1.4ac434p+65f, 0x1.6d0748p+65f, 0x1.9f0f46p+65f, 0x1.cda2b4p+65f, 0x1.fb0b0cp+65f, 0x1.136218p+66f, 0x1.289d1ep+66f, 0x1.3d177ap+66f, 0x1.4fcd22p+66f, -0x1p+63f, -0x1.6f4308p+62f, -0x1.160e8cp+62f, -0x1.850f9ap+61f, -0x1.c9492cp+60f, -0x1.3863f4p+59f, 0x1.1a1a18p+59f, 0x1.a8163p+60f},
+    {0x1.0af6f6p+63f, 0x1.fdc912p+62f, 0x1.eb6348p+62f, 0x1.dcb2d2p+62f, 0x1.d16dfap+62f, 0x1.c82ad6p+62f, 0x1.c07c98p+62f, 0x1.ba1072p+62f, 0x1.b22114p+62f, 0x1.a9bad2p+62f, 0x1.a2eb8cp+62f, 0x1.9d11fep+62f, 0x1.97d38p+62f, 0x1.92ef12p+62f, 0x1.8e5bap+62f, 0x1.899d5p+62f, 0x1.8320c8p+62f, 0x1.7933b4p+62f, 0x1.6f3c26p+62f, 0x1.64a8dap+62f, 0x1.59899ap+62f, 0x1.4dbbf6p+62f, 0x1.414c7ep+62f, 0x1.34ede4p+62f, 0x1.988454p+63f, 0x1.6f079ep+63f, 0x1.5925d8p+63f, 0x1.470dep+63f, 0x1.37b776p+63f, 0x1.2b0084p+63f, 0x1.1fe8fap+63f, 0x1.1692fep+63f},
+    {-0x1.baf852p+59f, -0x1.4fb42ep+59f, -0x1.03e2b4p+59f, -0x1.97ce78p+58f, -0x1.489e14p+58f, -0x1.0ccc8ap+58f, -0x1.befadep+57f, -0x1.7a399ep+57f, -0x1.2fa66cp+57f, -0x1.dedafep+56f, -0x1.90187cp+56f, -0x1.5f8904p+56f, -0x1.424802p+56f, -0x1.319172p+56f, -0x1.29658ap+56f, -0x1.26b2ccp+56f, -0x1.299188p+56f, -0x1.364e1p+56f, -0x1.478cd8p+56f, -0x1.5b29c8p+56f, -0x1.6f7c5p+56f, -0x1.83de18p+56f, -0x1.97ad0cp+56f, -0x1.a99b6p+56f, -0x1.ff906cp+61f, -0x1.7eb77p+61f, -0x1.3dcdf6p+61f, -0x1.0a0752p+61f, -0x1.bf629p+60f, -0x1.7babd6p+60f, -0x1.42b1aep+60f, -0x1.1474e2p+60f},
+    {0x1.53cd52p+58f, 0x1.de12cap+57f, 0x1.56f6dcp+57f, 0x1.f0a814p+56f, 0x1.708ca8p+56f, 0x1.1446d4p+56f, 0x1.a2660ep+55f, 0x1.3fc522p+55f, 0x1.b2d69p+54f, 0x1.09219cp+54f, 0x1.46eed8p+53f, 0x1.901982p+52f, 0x1.d7bffap+51f, 0x1.fb9482p+50f, 0x1.b9c396p+49f, 0x1.c55b2ap+45f, -0x1.59634ap+49f, -0x1.46fd96p+50f, -0x1.8f10ccp+50f, -0x1.ad54e6p+50f, -0x1.b56bd6p+50f, -0x1.ae60e2p+50f, -0x1.9e2998p+50f, -0x1.876106p+50f, 0x1.0fab5ap+61f, 0x1.811322p+60f, 0x1.3489aap+60f, 0x1.f22b6p+59f, 0x1.942e84p+59f, 0x1.4b01ap+59f, 0x1.0f4c3ap+59f, 0x1.bf943ap+58f},
+    {-0x1.ebe79cp+56f, -0x1.47d11ap+56f, -0x1.beb9acp+55f, -0x1.337bbep+55f, -0x1.b465fap+54f, -0x1.398f4p+54f, -0x1.c832bcp+53f, -0x1.5068ccp+53f, -0x1.b8fae6p+52f, -0x1.034682p+52f, -0x1.3df76ap+51f, -0x1.936adp+50f, -0x1.07877p+50f, -0x1.61c6f4p+49f, -0x1.eebe92p+48f, -0x1.509cd2p+48f, -0x1.9e20b2p+47f, -0x1.945574p+46f, -0x1.7dc588p+45f, -0x1.18736ep+44f, 0x1.89fdacp+39f, 0x1.9114fp+43f, 0x1.4f5ad4p+44f, 0x1.adb598p+44f, -0x1.fe2d66p+59f, -0x1.5a802ep+59f, -0x1.0d2a32p+59f, -0x1.a5eb9ap+58f, -0x1.4c280ap+58f, -0x1.080438p+58f, -0x1.a4788p+57f, -0x1.51936ap+57f},
+    {0x1.2881a2p+55f, 0x1.8b06cp+54f, 0x1.18c2e8p+54f, 0x1.216f86p+53f, 0x1.271ddp+53f, 0x1.6fccb2p+52f, 0x1.8d1dd4p+51f, 0x1.0ca67ap+52f, 0x1.a5893p+50f, 0x1.df708ap+49f, 0x1.fefe66p+48f, 0x1.85d76ep+47f, 0x1.94b9ccp+47f, 0x1.f5d11ap+47f, 0x1.75461p+47f, 0x1.1b9572p+45f, 0x1.76cb36p+44f, 0x1.188d7ep+43f, 0x1.408698p+43f, -0x1.a222aep+41f, 0x1.4e31cap+41f, 0x1.c20d1ap+41f, 0x1.4896aep+43f, 0x1.aa46ep+41f, 0x1.8af6ccp+58f, 0x1.2f09b4p+58f, 0x1.196b8p+57f, 0x1.5d39cp+57f, 0x1.ff1e24p+55f, 0x1.84e40ap+55f, 0x1.10b058p+51f, 0x1.f7d692p+56f},
 };
 
 /* ---- AVX2 (_simd_avx2.h) -----------------------------------------------

@@ -57,16 +57,21 @@ def disassembly(path):
 
 def contiguous_loops(path):
     """{function name: [instruction lines]} for the *_contig functions, each
-    with the instructions of the explicit-SIMD kernel (gf_simd_*) it calls,
-    if the compiler did not inline it."""
+    with the instructions of the explicit-SIMD functions (gf_simd_*, and the
+    gf_z_* / gf_a2_* pieces they call) it calls, directly or not, where the
+    compiler did not inline them."""
     funcs = disassembly(path)
+    callee_re = re.compile(r"(?:call|jmp)\s+\w+ <(gf_(?:simd|z|a2)_[^>+]+)>")
     loops = {}
     for fn, insns in funcs.items():
         if not fn.endswith("_contig"):
             continue
-        body = list(insns)
-        for callee in {m.group(1) for i in insns for m in [re.search(r"(?:call|jmp)\s+\w+ <(gf_simd_[^>+]+)>", i)] if m}:
-            body += funcs.get(callee, [])
+        body, seen, todo = list(insns), set(), [insns]
+        while todo:
+            for callee in {m.group(1) for i in todo.pop() for m in [callee_re.search(i)] if m} - seen:
+                seen.add(callee)
+                body += funcs.get(callee, [])
+                todo.append(funcs.get(callee, []))
         loops[fn] = body
     return loops
 

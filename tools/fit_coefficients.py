@@ -219,36 +219,44 @@ def fit_piece(F, W, c, lo, hi, degree, fixed, grid, nodes):
     return cs, poly_max_error(f, w, cs, lo - c, hi - c, grid)
 
 
-def fit_exp_half(rmax, degree, nodes):
-    """exp(-r/2) = 1 + r*P(r) on |r| <= rmax, P of degree - 1 with float32
-    coefficients, fitted in relative error of exp(-r/2); returns P's
-    coefficients and the relative error of 1 + r*P(r) (grid of 2001 points)."""
-    c = fit_rounded(lambda r: mp.expm1(-r / 2), -rmax, rmax, degree,
-                    w=lambda r: mp.exp(r / 2), rnd=f32, fixed=(0,), nodes=nodes)[1:]
+def fit_exp_half(rmax, degree, nodes, rate=mp.mpf(1) / 2):
+    """exp(-rate*r) = 1 + r*P(r) on |r| <= rmax (rate 1/2 unless given), P
+    of degree - 1 with float32 coefficients, fitted in relative error of
+    exp(-rate*r); returns P's coefficients and the relative error of
+    1 + r*P(r) (grid of 2001 points)."""
+    c = fit_rounded(lambda r: mp.expm1(-rate * r), -rmax, rmax, degree,
+                    w=lambda r: mp.exp(rate * r), rnd=f32, fixed=(0,), nodes=nodes)[1:]
     mpc = [mp.mpf(x) for x in c]
-    err = max_rel_error(lambda r: mp.exp(-r / 2), lambda r: 1 + r * horner(mpc, r), -rmax, rmax, 2000)
+    err = max_rel_error(lambda r: mp.exp(-rate * r), lambda r: 1 + r * horner(mpc, r), -rmax, rmax, 2000)
     return c, err
 
 
 def v_mid(f, lo, hi):
-    """(m, c0): the float32 m within V_MID_ULPS ulps of the middle of
-    [lo, hi] at which f(m) is relatively closest to a float32 c0 (the lowest
-    such m on ties), so that c0, f's constant term, has almost no rounding
-    error (AVX-512 tables; the AVX2 ones use t8_mid).  The kernel's
-    t = a - m is exact: m/2 <= a <= 2m on every interval but [0, 1/8),
-    which expands at 0 (Sterbenz)."""
+    """(m, c0): a float32 m near the middle of [lo, hi] at which f(m) is
+    relatively within 2**-34 of a float32 c0, so that c0, f's constant term,
+    has almost no rounding error (AVX-512 tables; the AVX2 ones use t8_mid).
+    Candidates: V_MID_ULPS float32 steps on each side of the middle, the
+    step doubling (up to 1/16 of the interval away) until one qualifies --
+    where f is flat, neighbouring floats share f's rounding; else the best.
+    The kernel's t = a - m is exact: m/2 <= a <= 2m on every interval but
+    [0, 1/8), which expands at 0 (Sterbenz)."""
     import struct
     m0 = f32((lo + hi) / 2)
     b0 = struct.unpack("I", struct.pack("f", m0))[0]
-    best = None
-    for j in range(-V_MID_ULPS, V_MID_ULPS + 1):
-        m = mp.mpf(struct.unpack("f", struct.pack("I", b0 + j))[0])
-        v = f(m)
-        c0 = mp.mpf(f32(v))
-        e = abs(v - c0) / abs(v)
-        if best is None or e < best[0]:
-            best = (e, m, c0)
-    return best[1], best[2]
+    best, step = None, 1
+    while True:
+        for j in sorted(range(-V_MID_ULPS, V_MID_ULPS + 1), key=abs):
+            m = mp.mpf(struct.unpack("f", struct.pack("I", b0 + j * step))[0])
+            if abs(m - m0) > (hi - lo) / 16:
+                continue
+            v = f(m)
+            c0 = mp.mpf(f32(v))
+            e = abs(v - c0) / abs(v)
+            if best is None or e < best[0]:
+                best = (e, m, c0)
+        if best[0] < mp.mpf(2)**-34 or step * V_MID_ULPS * mp.ldexp(1, mp.frexp(m0)[1] - 24) > (hi - lo) / 16:
+            return best[1], best[2]
+        step *= 2
 
 
 def t8_mid(f, c, ncand=4000):
@@ -335,23 +343,38 @@ def simd_avx512_tables(L):
     """The AVX-512 tables (32 intervals, degree 5): see _simd_avx512.h.
     With a = |x| and Q(a) = 1 - Phi(a), per interval
         gelu:      a Q(a)        = exp(-a**2/2) V(a),  V(a) = a Q(a) exp(a**2/2),
-        gelu_grad: a phi(a) - Q(a) = exp(-a**2/2) H(a),
-    V fitted in relative error, H in error relative to S (simd_S); both
+        gelu_grad: a phi(a) - Q(a) = exp(-a**2/2) H(a).
+    The kernels reduce a*a by L_V, 2 ln 2 rounded to 16 bits (no low part):
+    with k = round(a*a/L_V) and r = a*a - k L_V (exact but for one rounding),
+        exp(-a**2/2) = 2**-k exp(-r ln2/L_V) exp(-beta a**2),
+        beta = 1/2 - ln2/L_V (~1e-6);
+    the polynomial is exp(-r ln2/L_V) and the tables carry the smooth factor
+    exp(-beta a**2) and 2**64 (GF_V_SCALE undoes it in the last FMA):
+    V*(a) = 2**64 exp(-beta a**2) V(a), H*(a) likewise.  V* is fitted in
+    relative error, H* in error relative to S* (simd_S, scaled alike); both
     expand at a float32 v_mid with the constant term f32(f(mid)) fixed,
-    except on [0, 1/8), which expands at 0 (V without constant term, so that
-    tiny a keep relative accuracy; H with H(0) = -1/2 exactly)."""
+    except on [0, 1/8), which expands at 0 (V* without constant term, so
+    that tiny a keep relative accuracy; H*(0) = -2**63 exactly)."""
     import sys
     clamp = mp.mpf(SIMD_CLAMP_NEG)
     ivs = [(lo, min(hi, clamp)) for lo, hi in simd_intervals(V_MBITS)]
     eps = mp.mpf(2)**-20                            # fl(a + 1) may move a by an ulp across an edge
-    L_hi = mp.nint(L * 2**11) / 2**11               # 12 bits: k*L_HI exact for |k| < 2**12
-    L_lo = mp.mpf(f32(L - L_hi))
-    # V's relative error weight; at a = 0 both V and its polynomial (no
+    # L_V: the 16-bit neighbour of 2 ln 2 (k*L_V exact for k < 2**8) within
+    # 64 steps of it whose ln2/L_V -- the exponential's linear coefficient,
+    # whose rounding the fit cannot absorb -- is relatively nearest a float32
+    rel32 = lambda c: abs(c - mp.mpf(f32(c))) / c
+    L_v = min(((mp.nint(L * 2**15) + j) / 2**15 for j in range(-64, 65)),
+              key=lambda l: (rel32(mp.log(2) / l), abs(l - L)))
+    beta = mp.mpf(1) / 2 - mp.log(2) / L_v
+    g = lambda a: mp.exp(-beta * a * a)             # fitted without the 2**64 (exact: scaled after)
+    V_s = lambda a: simd_V(a) * g(a)
+    H_s = lambda a: simd_H(a) * g(a)
+    # V*'s relative error weight; at a = 0 both V* and its polynomial (no
     # constant term) are exactly 0, so the weight there is immaterial
-    w_v = lambda a: 1 / simd_V(a) if a > 0 else mp.mpf(0)
-    w_h = lambda a: 1 / simd_S(a)
+    w_v = lambda a: 1 / V_s(a) if a > 0 else mp.mpf(0)
+    w_h = lambda a: 1 / (simd_S(a) * g(a))
     tabs = {}
-    for name, F, W in (("V", simd_V, w_v), ("H", simd_H, w_h)):
+    for name, F, W in (("V", V_s, w_v), ("H", H_s, w_h)):
         mids, rows, errs = [], [[None] * len(ivs) for _ in range(V_DEG + 1)], []
         for i, (lo0, hi0) in enumerate(ivs):
             lo, hi = max(lo0 - eps, mp.mpf(0)), hi0 + eps
@@ -363,14 +386,15 @@ def simd_avx512_tables(L):
             c, err = fit_piece(F, W, m, lo, hi, V_DEG, fixed, V_GRID, V_NODES)
             mids.append(m)
             for j in range(V_DEG + 1):
-                rows[j][i] = c[j]
+                rows[j][i] = c[j] * 2.0**64                 # exact
             errs.append(err)
             print(f"{name} [{i:2d}] a in [{float(lo0):6.3f}, {float(hi0):6.3f}) mid {float(m)!r:20} "
                   f"max weighted error {float(err):.2e} = {log2s(err)}", file=sys.stderr)
         tabs[name] = (mids, rows, errs)
-    # exp(-r/2) = 1 + r*P(r): k is rounded from a*a alone, |r| <= ln 2 (+ rounding)
-    rmax = L / 2 * (1 + mp.mpf(2)**-16)
-    E, eerr = fit_exp_half(rmax, V_EXP_DEG, V_NODES)
+    # exp(-r ln2/L_V) = 1 + r*P(r): k is rounded from fl(a*a) (fl(a*a)/L_V is
+    # off by up to 2**-16 near a = 14.9), |r| <= L_V/2 (1 + 2**-14)
+    rmax = L_v / 2 * (1 + mp.mpf(2)**-14)
+    E, eerr = fit_exp_half(rmax, V_EXP_DEG, V_NODES, rate=mp.log(2) / L_v)
     print(f"VEXP |r| <= {float(rmax):.5f}: max relative error {float(eerr):.2e} = {log2s(eerr)}",
           file=sys.stderr)
 
@@ -383,32 +407,37 @@ def simd_avx512_tables(L):
  * u = a + 1 in [1, 16).  u in [1, 2) has biased exponent 127 (low bits 3),
  * so a in [0, 1) is intervals 24..31 and interval 0 starts at a = 1.  Each
  * is fitted on [lo - 2**-20, hi + 2**-20] (fl(a + 1) may round across an
- * edge).  Error of the rounded polynomials per interval: V relative, H
- * relative to S(a) = a/sqrt(2 pi) + Q(a) exp(a**2/2):"""]
+ * edge).  The reduction: k = round(a*a/GF_V_L), r = a*a - k GF_V_L and
+ *   exp(-a**2/2) = 2**-k exp(-r ln2/GF_V_L) exp(-beta a**2),
+ *   beta = 1/2 - ln2/GF_V_L = {float(beta):.3e};
+ * the tables hold V* = 2**64 exp(-beta a**2) V and H* likewise.  Error of the
+ * rounded polynomials per interval: V* relative, H* relative to
+ * S* = 2**64 exp(-beta a**2) (a/sqrt(2 pi) + Q(a) exp(a**2/2)):"""]
     for i, (lo, hi) in enumerate(ivs):
         ulo, uhi = simd_intervals(V_MBITS)[i]
         lines.append(f" *   [{i:2d}] a in [{float(lo):6.3f}, {float(hi):6.3f}{']' if hi == clamp else ')'}"
                      f"  (u in [{float(ulo + 1):6.3f}, {float(uhi + 1):6.3f})):  "
                      f"V {log2s(verr[i])},  H {log2s(herr[i])}")
-    lines += f""" * V(a) = a Q(a) exp(a**2/2) ~= sum_j GF_V_C[j][i] t**j, t = a - GF_V_MID[i]:
- *   gelu(x) = max(x, 0) - exp(-a**2/2) V(a); largest error {worst(verr)}.
- * H(a) = a/sqrt(2 pi) - Q(a) exp(a**2/2) ~= sum_j GF_H_C[j][i] t**j,
+    lines += f""" * V(a) = a Q(a) exp(a**2/2); V*(a) ~= sum_j GF_V_C[j][i] t**j, t = a - GF_V_MID[i]:
+ *   gelu(x) = max(x, 0) - 2**(-k-64) exp(-r ln2/GF_V_L) V*(a); largest error {worst(verr)}.
+ * H(a) = a/sqrt(2 pi) - Q(a) exp(a**2/2); H*(a) ~= sum_j GF_H_C[j][i] t**j,
  *   t = a - GF_H_MID[i]: gelu_grad(x) = 1 + D (x >= 0), -D (x < 0),
- *   D = exp(-a**2/2) H(a); largest error relative to S {worst(herr)}.
- * The constant terms are the float32 nearest V (H) at MID, a float32 within
- * {V_MID_ULPS} ulps of the middle where that rounding is smallest; interval 24,
- * [0, 1/8), expands at 0 with V(0) = 0 (no constant term: tiny a keep
- * relative accuracy) and H(0) = -1/2 exactly.
- * exp(-r/2) = 1 + r*P(r), P(r) = sum_j GF_VEXP_j r**j, |r| <= {float(rmax):.5f}
- *   (k = round(a*a/(2 ln 2))): relative error {log2s(eerr)} ({float(eerr):.2e}).
+ *   D = 2**(-k-64) exp(-r ln2/GF_V_L) H*(a); largest error relative to S* {worst(herr)}.
+ * The constant terms are the float32 nearest V* (H*) at MID, a float32 near
+ * the middle where that rounding is below 2**-34 (v_mid); interval 24,
+ * [0, 1/8), expands at 0 with V*(0) = 0 (no constant term: tiny a keep
+ * relative accuracy) and H*(0) = -2**63 exactly.
+ * exp(-r ln2/GF_V_L) = 1 + r*P(r), P(r) = sum_j GF_VEXP_j r**j, |r| <= {float(rmax):.5f}:
+ *   relative error {log2s(eerr)} ({float(eerr):.2e}).
  * Errors measured on a grid of {V_GRID + 1} points per interval (2001 for exp).
  */
 #define GF_V_DEG {V_DEG}
 #define GF_H_DEG {V_DEG}
 #define GF_VEXP_DEG {V_EXP_DEG}
-#define GF_V_L_HI {c_hex(L_hi)}   /* 2 ln 2 = L_HI + L_LO, L_HI with 12 bits */
-#define GF_V_L_LO {c_hex(L_lo)}
-#define GF_V_INV_L {c_hex(f32(1 / L))}   /* 1/(2 ln 2) */
+#define GF_V_L {c_hex(L_v)}   /* ~2 ln 2, 16 bits: k*GF_V_L exact for k < 2**8 */
+#define GF_V_INV_L {c_hex(f32(1 / L_v))}   /* 1/GF_V_L */
+#define GF_V_MAGIC_L {c_hex(-T8_MAGIC * L_v)}   /* -1.5*2**23 * GF_V_L, exact */
+#define GF_V_SCALE 0x1p-64f   /* the V and H tables carry 2**64 */
 #define GF_V_CLAMP {c_hex(f32(SIMD_CLAMP_NEG))}   /* {SIMD_CLAMP_NEG}: clamp of |x| */""".split("\n")
     for j, c in enumerate(E):
         lines.append(f"#define GF_VEXP_{j} {c_hex(c)}")
@@ -694,7 +723,8 @@ def fit_simd():
  *     are the factors of exp(-a**2/2), V(a) = a Q(a) exp(a**2/2) (gelu) and
  *     H(a) = a/sqrt(2 pi) - Q(a) exp(a**2/2) (gelu_grad), so the exponential
  *     depends on a*a alone and runs in parallel with the polynomial:
- *     |r| <= ln 2, degree {V_EXP_DEG}, with its own constants (12-bit L_HI).
+ *     |r| <= ln 2, degree {V_EXP_DEG}, with its own constants (16-bit L, no
+ *     low part: the tables absorb the difference).
  *   GF_T8_*, GF_L_HI, GF_L_LO, GF_INV_L, GF_CLAMP_NEG: _simd_avx2.h.
  *     _mm256_permutevar8x32_ps indexes 8 entries: 8 intervals (widths 1/2
  *     to 4, one mantissa bit), degree {T8_DEG_G} (the wider intervals need it).

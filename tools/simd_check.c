@@ -448,10 +448,12 @@ static int check_backward_and_tails(const family *F)
             /* streaming stores, the output at every alignment */
             F->f(x + off, y2 + off % 16, len, 1);
             for (int i = 0; i < len; i++) tail += bf(y2[off % 16 + i]) != bf(y[off + i]);
-            F->backward(g + off, x + off, y2 + (off + 5) % 16, len, 1);
-            for (int i = 0; i < len; i++) {
-                float w = g[off + i] * gr[off + i], v = y2[(off + 5) % 16 + i];
-                tail += bf(w) != bf(v) && !(isnan(w) && isnan(v));
+            for (int st = 0; st < 2; st++) {   /* backward, plain and streaming stores */
+                F->backward(g + off, x + off, y2 + (off + 5 + st) % 16, len, st);
+                for (int i = 0; i < len; i++) {
+                    float w = g[off + i] * gr[off + i], v = y2[(off + 5 + st) % 16 + i];
+                    tail += bf(w) != bf(v) && !(isnan(w) && isnan(v));
+                }
             }
         }
     /* y starting before x, overlapping (as NumPy may do) */
