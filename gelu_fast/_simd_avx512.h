@@ -451,36 +451,20 @@ GF_Z_INLINE __m512 gf_v_gelu_tanh_grad(__m512 x, const gf_lg512 *T)
 #else
 #define GF_Z_NOINLINE static __attribute__((noinline))
 #endif
-/* the functions of NAME; GPAR/GARG/GDECL: the g parameter, argument and,
- * for one-input kernels, a null g */
+/* the functions of NAME; GPAR(ET)/GARG/GDECL: the g parameter, argument
+ * and, for one-input kernels, a null g (GPAR is passed unexpanded, so that
+ * its comma survives the calls of GF_Z_BODY) */
 #define GF_Z_FUNCS(NAME, ET, CALL, V, TABTYPE, TABLOAD, LOADG, LOADX, STORE, STREAM, GPAR, GARG, GDECL) \
-GF_Z_NOINLINE void gf_z_part_##NAME(GPAR const ET *x, ET *y, ptrdiff_t i, __mmask16 m) \
+GF_Z_NOINLINE void gf_z_part_##NAME(GPAR(ET) const ET *x, ET *y, ptrdiff_t i, __mmask16 m) \
 {                                                                              \
     GDECL                                                                      \
     const TABTYPE T = TABLOAD;                                                 \
     (void)g;                                                                   \
     STORE(m, y + i, CALL(V, LOADG(m, g + i), LOADX(m, x + i), &T));            \
 }                                                                              \
-GF_Z_NOINLINE ptrdiff_t gf_z_body0_##NAME(GPAR const ET *x, ET *y, ptrdiff_t n, ptrdiff_t i) \
-{                                                                              \
-    GDECL                                                                      \
-    const TABTYPE T = TABLOAD;                                                 \
-    const __mmask16 all = 0xffff;                                              \
-    (void)g;                                                                   \
-    GF_Z_WHOLE(CALL, V, LOADG, LOADX, STORE, STREAM, 0);                       \
-    return i;                                                                  \
-}                                                                              \
-GF_Z_NOINLINE ptrdiff_t gf_z_body1_##NAME(GPAR const ET *x, ET *y, ptrdiff_t n, ptrdiff_t i) \
-{                                                                              \
-    GDECL                                                                      \
-    const TABTYPE T = TABLOAD;                                                 \
-    const __mmask16 all = 0xffff;                                              \
-    (void)g;                                                                   \
-    GF_Z_WHOLE(CALL, V, LOADG, LOADX, STORE, STREAM, 1);                       \
-    _mm_sfence();                                                              \
-    return i;                                                                  \
-}                                                                              \
-static void gf_simd_##NAME(GPAR const ET *x, ET *y, ptrdiff_t n, int stream)  \
+GF_Z_BODY(NAME, ET, CALL, V, TABTYPE, TABLOAD, LOADG, LOADX, STORE, STREAM, GPAR, GDECL, 0) \
+GF_Z_BODY(NAME, ET, CALL, V, TABTYPE, TABLOAD, LOADG, LOADX, STORE, STREAM, GPAR, GDECL, 1) \
+static void gf_simd_##NAME(GPAR(ET) const ET *x, ET *y, ptrdiff_t n, int stream) \
 {                                                                              \
     ptrdiff_t i = 0;                                                           \
     if ((uintptr_t)y % sizeof(*y))                                             \
@@ -497,22 +481,31 @@ static void gf_simd_##NAME(GPAR const ET *x, ET *y, ptrdiff_t n, int stream)  \
     if (i < n)                                                                 \
         gf_z_part_##NAME(GARG x, y, i, (__mmask16)((1u << (n - i)) - 1u));     \
 }
-/* the whole vectors from element i on: two per iteration, then one; S (a
- * constant, 1: streaming stores) picks the store.  A counted loop: with
- * "i + 32 <= n" and -fwrapv (in Python's CFLAGS) GCC spills the tables. */
-#define GF_Z_WHOLE(CALL, V, LOADG, LOADX, STORE, STREAM, S)                     \
-    do {                                                                       \
-        for (size_t k = (size_t)(n - i) / 32; k > 0; k--, i += 32) {           \
-            GF_Z_PREFETCH(g, x, i); GF_Z_PREFETCH(g, x, i + 16);               \
-            __m512 v0 = CALL(V, LOADG(all, g + i), LOADX(all, x + i), &T);     \
-            __m512 v1 = CALL(V, LOADG(all, g + i + 16), LOADX(all, x + i + 16), &T); \
-            GF_Z_PUT(STORE, STREAM, S, y + i, v0); GF_Z_PUT(STORE, STREAM, S, y + i + 16, v1); \
-        }                                                                      \
-        if (n - i >= 16) {                                                     \
-            GF_Z_PUT(STORE, STREAM, S, y + i, CALL(V, LOADG(all, g + i), LOADX(all, x + i), &T)); \
-            i += 16;                                                           \
-        }                                                                      \
-    } while (0)
+/* gf_z_body<S>_NAME: the whole vectors from element i on, two per
+ * iteration, then one; S (1: streaming stores, then an sfence) picks the
+ * store.  A counted loop: with "i + 32 <= n" and -fwrapv (in Python's
+ * CFLAGS) GCC spills the tables. */
+#define GF_Z_BODY(NAME, ET, CALL, V, TABTYPE, TABLOAD, LOADG, LOADX, STORE, STREAM, GPAR, GDECL, S) \
+GF_Z_NOINLINE ptrdiff_t gf_z_body##S##_##NAME(GPAR(ET) const ET *x, ET *y, ptrdiff_t n, ptrdiff_t i) \
+{                                                                              \
+    GDECL                                                                      \
+    const TABTYPE T = TABLOAD;                                                 \
+    const __mmask16 all = 0xffff;                                              \
+    (void)g;                                                                   \
+    for (size_t k = (size_t)(n - i) / 32; k > 0; k--, i += 32) {               \
+        GF_Z_PREFETCH(g, x, i); GF_Z_PREFETCH(g, x, i + 16);                   \
+        __m512 v0 = CALL(V, LOADG(all, g + i), LOADX(all, x + i), &T);         \
+        __m512 v1 = CALL(V, LOADG(all, g + i + 16), LOADX(all, x + i + 16), &T); \
+        GF_Z_PUT(STORE, STREAM, S, y + i, v0); GF_Z_PUT(STORE, STREAM, S, y + i + 16, v1); \
+    }                                                                          \
+    if (n - i >= 16) {                                                         \
+        GF_Z_PUT(STORE, STREAM, S, y + i, CALL(V, LOADG(all, g + i), LOADX(all, x + i), &T)); \
+        i += 16;                                                               \
+    }                                                                          \
+    if (S)                                                                     \
+        _mm_sfence();                                                          \
+    return i;                                                                  \
+}
 /* Software prefetch of the inputs 4 KiB ahead, element i's line of x (and
  * of g when there is one).  The hardware prefetchers alone leave the kernels
  * waiting on memory for arrays beyond the caches: 64M float32 elements on 2
@@ -563,12 +556,13 @@ GF_Z_INLINE __m256i gf_z_to_bf16(__m512 v)
  * float, f16: IEEE half, bf16: bfloat16, both as uint16_t; LD, ST, NT its
  * load, store and non-temporal store) */
 #define GF_Z_NULL_G(ET) const ET *g = NULL;
+#define GF_Z_NO_G(ET)
 #define GF_Z_G_PAR(ET) const ET *g,
 #define GF_Z_G_ARG g,
 #define GF_Z_ARRAYS(F, SFX, ET, LD, ST, NT, TAB, LOAD_F, LOAD_G)                \
-GF_Z_FUNCS(F##_##SFX, ET, GF_Z_CALL1, gf_v_##F, TAB, LOAD_F, GF_Z_NONE, LD, ST, NT, , , GF_Z_NULL_G(ET)) \
-GF_Z_FUNCS(F##_grad_##SFX, ET, GF_Z_CALL1, gf_v_##F##_grad, TAB, LOAD_G, GF_Z_NONE, LD, ST, NT, , , GF_Z_NULL_G(ET)) \
-GF_Z_FUNCS(F##_backward_##SFX, ET, GF_Z_CALLB, gf_v_##F##_grad, TAB, LOAD_G, LD, LD, ST, NT, GF_Z_G_PAR(ET), GF_Z_G_ARG, )
+GF_Z_FUNCS(F##_##SFX, ET, GF_Z_CALL1, gf_v_##F, TAB, LOAD_F, GF_Z_NONE, LD, ST, NT, GF_Z_NO_G, , GF_Z_NULL_G(ET)) \
+GF_Z_FUNCS(F##_grad_##SFX, ET, GF_Z_CALL1, gf_v_##F##_grad, TAB, LOAD_G, GF_Z_NONE, LD, ST, NT, GF_Z_NO_G, , GF_Z_NULL_G(ET)) \
+GF_Z_FUNCS(F##_backward_##SFX, ET, GF_Z_CALLB, gf_v_##F##_grad, TAB, LOAD_G, LD, LD, ST, NT, GF_Z_G_PAR, GF_Z_G_ARG, )
 #define GF_Z_EXACT_TABS gf_tab512, gf_tab512_load(GF_V_MID, GF_V_C), gf_tab512_load(GF_H_MID, GF_H_C)
 #define GF_Z_LG_TABS gf_lg512, gf_lg512_load(), gf_lg512_load()
 /* one more expansion, so that the table arguments are split at their commas */

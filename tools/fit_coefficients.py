@@ -159,7 +159,7 @@ V_DEG = 5               # degree of the V and H polynomials
 V_EXP_DEG = 6           # degree of e**(-r/2) = 1 + r*P(r)
 V_NODES = 42            # least-squares nodes of every AVX-512 fit (exp included)
 V_GRID = 600            # error grid of the per-interval polynomials
-V_MID_ULPS = 64         # search radius of the expansion points (v_mid)
+V_MID_ULPS = 64         # expansion-point candidates on each side, per step (v_mid)
 # AVX2 tables
 T8_NODES = 32           # least-squares nodes of every per-interval fit
 T8_DEG_G, T8_DEG_H, T8_DEG_EXP = 7, 7, 6
@@ -344,10 +344,11 @@ def simd_avx512_tables(L):
     With a = |x| and Q(a) = 1 - Phi(a), per interval
         gelu:      a Q(a)        = exp(-a**2/2) V(a),  V(a) = a Q(a) exp(a**2/2),
         gelu_grad: a phi(a) - Q(a) = exp(-a**2/2) H(a).
-    The kernels reduce a*a by L_V, 2 ln 2 rounded to 16 bits (no low part):
-    with k = round(a*a/L_V) and r = a*a - k L_V (exact but for one rounding),
+    The kernels reduce a*a by L_V, a 16-bit number near 2 ln 2 (no low
+    part): with k = round(a*a/L_V) and r = a*a - k L_V (exact but for one
+    rounding),
         exp(-a**2/2) = 2**-k exp(-r ln2/L_V) exp(-beta a**2),
-        beta = 1/2 - ln2/L_V (~1e-6);
+        beta = 1/2 - ln2/L_V (4.3e-4 for the L_V chosen below);
     the polynomial is exp(-r ln2/L_V) and the tables carry the smooth factor
     exp(-beta a**2) and 2**64 (GF_V_SCALE undoes it in the last FMA):
     V*(a) = 2**64 exp(-beta a**2) V(a), H*(a) likewise.  V* is fitted in
